@@ -1,0 +1,79 @@
+"""Make MMRazor 1.0.0 importable on PyTorch 2.x, without editing site-packages.
+
+``import mmrazor.models`` (and ``mmrazor.engine``) imports
+``mmrazor.structures.quantization.backend_config``, whose module body builds quantization
+backend tables from ``torch.ao`` / ``torch.nn.quantized._reference`` APIs that newer PyTorch
+releases moved or removed. Its own fallback replaces them with placeholders, but then indexes
+those placeholders at import time (``nnqr.Conv1d``), which raises ``ImportError: torch>=1.13 is
+not installed properly`` and takes every MMRazor model (distillers included) down with it.
+
+Distillation never touches quantization, so when that module cannot be imported we register,
+in its place, a stand-in exposing the same public names; using any of them raises an error that
+says quantization is unavailable. Nothing else in MMRazor is changed, and on a PyTorch where the
+real module imports, the real module is used.
+
+This module must be imported before anything imports ``mmrazor.structures`` (``import detkd``
+does it first); :func:`apply` is idempotent.
+"""
+import importlib
+import sys
+import types
+
+_TARGET = 'mmrazor.structures.quantization.backend_config'
+_PUBLIC_NAMES = (
+    'get_academic_backend_config', 'get_academic_backend_config_dict',
+    'get_native_backend_config', 'get_native_backend_config_dict',
+    'get_openvino_backend_config', 'get_openvino_backend_config_dict',
+    'get_tensorrt_backend_config', 'get_tensorrt_backend_config_dict',
+)
+
+#: Why the real module could not be imported (None when it imported, or before apply()).
+import_error = None
+
+
+def _unavailable(name):
+    def fail(*args, **kwargs):
+        raise RuntimeError(
+            f'mmrazor quantization ({name}) is unavailable with this PyTorch: '
+            f'{_TARGET} failed to import ({import_error}); detkd only supports distillation.')
+    fail.__name__ = name
+    return fail
+
+
+class _UnavailableBackendConfigs(dict):
+    """Stands for ``BackendConfigs`` (a dict of backend name -> config) and fails on use."""
+
+    def __getitem__(self, key):
+        _unavailable(f'BackendConfigs[{key!r}]')()
+
+
+def _stand_in():
+    module = types.ModuleType(_TARGET, 'detkd.compat stand-in: MMRazor quantization is '
+                              'unavailable with this PyTorch.')
+    for name in _PUBLIC_NAMES:
+        setattr(module, name, _unavailable(name))
+    module.BackendConfigs = _UnavailableBackendConfigs()
+    module.__all__ = ['BackendConfigs', *_PUBLIC_NAMES]
+    module.__detkd_stand_in__ = True
+    return module
+
+
+def apply():
+    """Import the real backend-config module, or register the stand-in if it fails."""
+    global import_error
+    if _TARGET in sys.modules:
+        return
+    # Importing the parent package runs `from .backend_config import *` first: import the
+    # target directly inside a guard, so a failure leaves nothing half-initialised behind.
+    try:
+        importlib.import_module(_TARGET)
+    except ImportError as e:  # the failure we fix: only quantization is lost
+        import_error = e
+        for name in [m for m in sys.modules if m.startswith(_TARGET)
+                     or m == 'mmrazor.structures.quantization'
+                     or m == 'mmrazor.structures']:
+            del sys.modules[name]
+        sys.modules[_TARGET] = _stand_in()
+
+
+apply()
