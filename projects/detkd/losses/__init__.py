@@ -1,0 +1,3 @@
+from .fgd import FGDLoss
+
+__all__ = ['FGDLoss']
