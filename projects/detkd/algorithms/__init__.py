@@ -1,0 +1,3 @@
+from .fpn_teacher_distill import DetFpnTeacherDistill
+
+__all__ = ['DetFpnTeacherDistill']

@@ -1,0 +1,147 @@
+"""MMRazor's FpnTeacherDistill with the safety and conveniences detection KD needs."""
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.utils import get_installed_path
+from mmrazor.models import FpnTeacherDistill
+from mmrazor.registry import MODELS
+
+
+def _model_cfg(model: Union[str, dict], role: str) -> dict:
+    """A detector config dict, from a dict or from a config file's ``model``: a path, or
+    ``package::path`` for a config installed with a package (``mmdet::retinanet/...``)."""
+    if isinstance(model, str):
+        if '::' in model:
+            package, rel_path = model.split('::', 1)
+            model = osp.join(get_installed_path(package), '.mim', 'configs', rel_path)
+        if not osp.isfile(model):
+            raise FileNotFoundError(
+                f'the {role} config {model!r} does not exist (paths are relative to the '
+                'directory you run the tools from, usually the repository root)')
+        model = Config.fromfile(model).model
+    model = dict(model)
+    # student and teacher are mmdet detectors, whatever the caller's default scope
+    model.setdefault('_scope_', 'mmdet')
+    return model
+
+
+@MODELS.register_module()
+class DetFpnTeacherDistill(FpnTeacherDistill):
+    """``FpnTeacherDistill`` (the teacher runs backbone + neck only, under no_grad, norm
+    layers in eval mode) that cannot start from a silently random teacher.
+
+    Args:
+        architecture (str | dict): the student: an mmdet config file (its ``model`` is used)
+            or a model dict.
+        teacher (str | dict): the teacher, likewise.
+        teacher_ckpt (str | None): the teacher's checkpoint (an mmdet checkpoint of the
+            teacher config). It must exist and match the teacher exactly (strict loading:
+            every missing or unexpected key is reported before training starts).
+        allow_random_teacher (bool): the only way to run with ``teacher_ckpt=None`` (a
+            randomly initialised teacher), e.g. for smoke tests. Defaults to False.
+        inherit_teacher (Sequence[str]): prefixes of teacher parameters copied into the
+            student after weight initialisation, where names and shapes match: the
+            "inheriting strategy" of FGD (Yang et al. 2022), e.g. ``('neck', 'bbox_head')``.
+            Empty (default) disables it.
+        **kwargs: the other arguments of ``FpnTeacherDistill`` / ``SingleTeacherDistill``.
+    """
+
+    def __init__(self,
+                 architecture: Union[str, dict],
+                 teacher: Union[str, dict],
+                 distiller: dict,
+                 teacher_ckpt: Optional[str] = None,
+                 allow_random_teacher: bool = False,
+                 inherit_teacher: Sequence[str] = (),
+                 **kwargs):
+        if teacher_ckpt is None and not allow_random_teacher:
+            raise ValueError(
+                'teacher_ckpt is None: the teacher would stay randomly initialised and '
+                'distillation would teach noise. Set model.teacher_ckpt to the teacher\'s '
+                'trained checkpoint (e.g. --cfg-options model.teacher_ckpt=PATH), or set '
+                'model.allow_random_teacher=True if a random teacher is really intended.')
+        if (teacher_ckpt is not None and '://' not in teacher_ckpt
+                and not osp.isfile(teacher_ckpt)):
+            raise FileNotFoundError(
+                f'teacher checkpoint {teacher_ckpt!r} does not exist. Train the teacher first '
+                '(python tools/train.py <teacher config>) or download its mmdet model-zoo '
+                'checkpoint, and set model.teacher_ckpt to the file.')
+        super().__init__(
+            architecture=_model_cfg(architecture, 'student'),
+            teacher=_model_cfg(teacher, 'teacher'),
+            distiller=distiller, teacher_ckpt=None, **kwargs)
+        self.teacher_ckpt = teacher_ckpt
+        self.inherit_teacher = tuple(inherit_teacher)
+        if teacher_ckpt is not None:
+            self._load_teacher_strictly(teacher_ckpt)
+
+    def _load_teacher_strictly(self, path: str) -> None:
+        ckpt = _load_checkpoint(path, map_location='cpu')
+        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
+        # checkpoints saved from a DDP wrapper
+        state = {k[len('module.'):] if k.startswith('module.') else k: v
+                 for k, v in state.items()}
+        if any(k.startswith('architecture.') for k in state):
+            raise RuntimeError(
+                f'teacher checkpoint {path!r} is a distillation checkpoint (its keys start '
+                'with "architecture."); export the student from it first with '
+                'tools/model_converters/export_student.py, or give the teacher\'s own '
+                'checkpoint.')
+        own = self.teacher.state_dict()
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        mismatched = sorted(k for k in set(own) & set(state)
+                            if tuple(own[k].shape) != tuple(state[k].shape))
+        if missing or unexpected or mismatched:
+            def show(keys):
+                return ', '.join(keys[:8]) + (f' ... ({len(keys)} in all)' if len(keys) > 8
+                                              else '')
+            lines = [f'teacher checkpoint {path!r} does not match the teacher model '
+                     f'({type(self.teacher).__name__}); was it trained with the teacher '
+                     'config of this run?']
+            if missing:
+                lines.append(f'  missing keys: {show(missing)}')
+            if unexpected:
+                lines.append(f'  unexpected keys: {show(unexpected)}')
+            if mismatched:
+                lines.append('  shape mismatches: ' + show(
+                    [f'{k} {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'
+                     for k in mismatched]))
+            raise RuntimeError('\n'.join(lines))
+        self.teacher.load_state_dict(state, strict=True)
+        # keep the loaded weights through the runner's init_weights()
+        self.teacher._is_init = True
+        MMLogger.get_current_instance().info(
+            f'teacher: loaded {len(state)} tensors strictly from {path}')
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if self.inherit_teacher:
+            self._inherit_from_teacher()
+
+    @torch.no_grad()
+    def _inherit_from_teacher(self) -> List[str]:
+        teacher_state = self.teacher.state_dict()
+        student_state = self.student.state_dict()
+        copied, skipped = [], []
+        for name, value in teacher_state.items():
+            if not name.startswith(self.inherit_teacher):
+                continue
+            if name in student_state and student_state[name].shape == value.shape:
+                student_state[name].copy_(value)
+                copied.append(name)
+            else:
+                skipped.append(name)
+        if not copied:
+            raise RuntimeError(
+                f'inherit_teacher={self.inherit_teacher}: no teacher parameter with these '
+                'prefixes matches the student in name and shape')
+        MMLogger.get_current_instance().info(
+            f'inherited {len(copied)} tensors from the teacher ({self.inherit_teacher}); '
+            f'{len(skipped)} skipped for a name or shape mismatch'
+            + (f': {", ".join(skipped[:6])}' if skipped else ''))
+        return copied

@@ -1,0 +1,114 @@
+"""DetFpnTeacherDistill: strict teacher loading, inheriting, and the FGD wiring of the mini
+config (recorders -> FGDLoss, GT from the student's data samples)."""
+import copy
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmrazor.registry import MODELS
+
+import detkd  # noqa: F401
+from detkd.losses import FGDLoss
+
+FGD_MINI = 'configs/mini/fgd_retina_r34_r18_mini.py'
+
+
+def _algo_cfg(**overrides):
+    cfg = copy.deepcopy(Config.fromfile(FGD_MINI).model)
+    cfg.pop('_scope_', None)
+    cfg.update(overrides)
+    return cfg
+
+
+def _save_teacher(tmp_path, depth=34, drop=(), name='teacher.pth'):
+    model_cfg = Config.fromfile('configs/mini/retinanet_r18_mini.py').model
+    model_cfg.backbone.depth = depth
+    model_cfg._scope_ = 'mmdet'
+    torch.manual_seed(1)
+    teacher = MODELS.build(model_cfg)
+    teacher.init_weights()
+    state = {k: v for k, v in teacher.state_dict().items() if not k.startswith(drop or '#')}
+    path = tmp_path / name
+    torch.save(dict(state_dict=state, meta=dict()), path)
+    return str(path), state
+
+
+def _data_samples(n=2, size=(64, 64)):
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    out = []
+    for i in range(n):
+        ds = DetDataSample(metainfo=dict(img_shape=(size[0] - 8 * i, size[1]),
+                                         batch_input_shape=size, pad_shape=size,
+                                         scale_factor=(1., 1.)))
+        boxes = torch.tensor([[4., 6., 40., 50.], [30., 2., 63., 20.]])[:2 - i]
+        ds.gt_instances = InstanceData(bboxes=boxes, labels=torch.zeros(len(boxes)).long())
+        out.append(ds)
+    return out
+
+
+def test_no_teacher_checkpoint_is_refused_unless_explicitly_allowed():
+    with pytest.raises(ValueError, match='allow_random_teacher'):
+        MODELS.build(_algo_cfg(teacher_ckpt=None))
+    algo = MODELS.build(_algo_cfg(teacher_ckpt=None, allow_random_teacher=True))
+    assert algo.teacher_ckpt is None
+
+
+def test_missing_teacher_checkpoint_names_the_path(tmp_path):
+    missing = str(tmp_path / 'nope.pth')
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        MODELS.build(_algo_cfg(teacher_ckpt=missing))
+
+
+def test_teacher_checkpoint_of_another_architecture_is_refused(tmp_path):
+    path, _ = _save_teacher(tmp_path, depth=18)  # an R18 checkpoint for the R34 teacher
+    with pytest.raises(RuntimeError) as err:
+        MODELS.build(_algo_cfg(teacher_ckpt=path))
+    msg = str(err.value)
+    assert 'does not match the teacher' in msg and 'missing keys: backbone.layer' in msg
+
+
+def test_partly_matching_teacher_checkpoint_is_refused(tmp_path):
+    path, _ = _save_teacher(tmp_path, drop=('bbox_head.retina_cls',))
+    with pytest.raises(RuntimeError, match=r'missing keys: bbox_head\.retina_cls\.bias'):
+        MODELS.build(_algo_cfg(teacher_ckpt=path))
+
+
+def test_teacher_loads_strictly_survives_init_and_student_inherits(tmp_path):
+    path, state = _save_teacher(tmp_path)
+    algo = MODELS.build(_algo_cfg(teacher_ckpt=path))
+    algo.init_weights()  # what the runner does; must not re-initialise the teacher
+    for k, v in algo.teacher.state_dict().items():
+        torch.testing.assert_close(v, state[k], msg=k)
+    student = algo.student.state_dict()
+    # inheriting strategy: neck and head copied where the shapes agree ...
+    torch.testing.assert_close(student['bbox_head.retina_cls.weight'],
+                               state['bbox_head.retina_cls.weight'])
+    torch.testing.assert_close(student['neck.fpn_convs.0.conv.weight'],
+                               state['neck.fpn_convs.0.conv.weight'])
+    # ... but not the backbone
+    assert not torch.equal(student['backbone.conv1.weight'], state['backbone.conv1.weight'])
+
+
+def test_fgd_wiring_feeds_fpn_levels_and_student_gt_to_each_loss(tmp_path):
+    path, _ = _save_teacher(tmp_path)
+    algo = MODELS.build(_algo_cfg(teacher_ckpt=path))
+    algo.init_weights()
+    algo.train()
+    torch.manual_seed(0)
+    inputs, samples = torch.randn(2, 3, 64, 64), _data_samples()
+    losses = algo.loss(inputs, samples)
+    assert {f'distill.loss_fgd_fpn{i}' for i in range(5)} <= set(losses)
+    # the teacher's BN layers use their running statistics (teacher_norm_eval)
+    bns = [m for m in algo.teacher.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert bns and not any(m.training for m in bns)
+
+    with torch.no_grad():  # train-mode BN of the student: batch statistics, same output
+        fs = algo.student.extract_feat(inputs)
+        ft = algo.teacher.extract_feat(inputs)
+    for i in range(5):
+        loss_mod = algo.distiller.distill_losses[f'loss_fgd_fpn{i}']
+        assert isinstance(loss_mod, FGDLoss)
+        expected = loss_mod(fs[i], ft[i], samples)
+        torch.testing.assert_close(losses[f'distill.loss_fgd_fpn{i}'].detach(),
+                                   expected.detach(), rtol=1e-4, atol=1e-7)
