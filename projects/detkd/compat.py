@@ -12,10 +12,20 @@ in its place, a stand-in exposing the same public names; using any of them raise
 says quantization is unavailable. Nothing else in MMRazor is changed, and on a PyTorch where the
 real module imports, the real module is used.
 
+It also keeps MMEngine 0.10's checkpoints loadable on torch >= 2.6, whose ``torch.load``
+defaults to ``weights_only=True``: MMEngine calls ``torch.load`` without that argument, and its
+checkpoints hold more than tensors (the message hub's ``HistoryBuffer``, numpy arrays), so
+loading a checkpoint, resuming and ``tools/test.py`` would all fail. We set
+``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``, torch's own switch back to the behaviour MMEngine was
+written for, unless the user has set that variable already (set it to 0 to keep torch's
+default: then MMEngine checkpoints do not load). Load only checkpoints you trust, as always
+with pickled checkpoints.
+
 This module must be imported before anything imports ``mmrazor.structures`` (``import detkd``
 does it first); :func:`apply` is idempotent.
 """
 import importlib
+import os
 import sys
 import types
 
@@ -59,8 +69,10 @@ def _stand_in():
 
 
 def apply():
-    """Import the real backend-config module, or register the stand-in if it fails."""
+    """Import the real backend-config module, or register the stand-in if it fails; let
+    MMEngine's ``torch.load`` calls read its checkpoints."""
     global import_error
+    os.environ.setdefault('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
     if _TARGET in sys.modules:
         return
     # Importing the parent package runs `from .backend_config import *` first: import the
