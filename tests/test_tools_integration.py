@@ -80,3 +80,15 @@ def test_dist_train_two_cpu_processes(tmp_path):
     assert len(losses) == 2 and all(math.isfinite(v) for v in losses)
     assert osp.exists(osp.join(work_dir, 'epoch_1.pth'))
     assert 'bbox_mAP' in read_logged_metrics(work_dir)
+
+
+def test_fgd_attention_tool_draws_every_level(python, tmp_path):
+    out = tmp_path / 'att.png'
+    proc = run_tool([python, 'tools/analysis/fgd_attention.py',
+                     'configs/mini/fgd_retina_r34_r18_mini.py', '--index', '3', '--out',
+                     str(out), '--cfg-options', 'model.teacher_ckpt=None',
+                     'model.allow_random_teacher=True'])
+    assert '5 levels, 2 GT boxes' in proc.stdout
+    from PIL import Image
+    with Image.open(out) as im:
+        assert im.size[1] > im.size[0]  # 5 rows (levels) of 4 panels: taller than wide

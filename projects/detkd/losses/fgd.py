@@ -236,10 +236,8 @@ class FGDLoss(nn.Module):
         S_att_t, C_att_t = self.get_attention(preds_T, self.temp)
         S_att_s, C_att_s = self.get_attention(preds_S, self.temp)
 
-        bboxes, scale_shapes = self._gather_boxes(data_samples,
-                                                  preds_S.device)
-        mask_fg, mask_bg = build_fgd_masks(bboxes, scale_shapes, H, W,
-                                           S_att_t.dtype)
+        mask_fg, mask_bg = self.build_masks(data_samples, H, W,
+                                            preds_S.device, S_att_t.dtype)
 
         fg_loss, bg_loss = self.get_fea_loss(preds_S, preds_T, mask_fg,
                                              mask_bg, C_att_t, S_att_t)
@@ -248,6 +246,14 @@ class FGDLoss(nn.Module):
         loss = self.alpha_fgd * fg_loss + self.beta_fgd * bg_loss \
             + self.gamma_fgd * mask_loss + self.lambda_fgd * rela_loss
         return self.loss_weight * loss
+
+    def build_masks(self, data_samples: Sequence, H: int, W: int,
+                    device: torch.device, dtype: torch.dtype
+                    ) -> Tuple[Tensor, Tensor]:
+        """Foreground and background masks (N, H, W) of the batch's GT on an
+        (H, W) feature grid, boxes mapped as ``box_scale`` says."""
+        bboxes, scale_shapes = self._gather_boxes(data_samples, device)
+        return build_fgd_masks(bboxes, scale_shapes, H, W, dtype)
 
     def _check_inputs(self, preds_S: Tensor, preds_T: Tensor,
                       data_samples: Sequence) -> None:
