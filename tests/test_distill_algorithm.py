@@ -112,3 +112,18 @@ def test_fgd_wiring_feeds_fpn_levels_and_student_gt_to_each_loss(tmp_path):
         expected = loss_mod(fs[i], ft[i], samples)
         torch.testing.assert_close(losses[f'distill.loss_fgd_fpn{i}'].detach(),
                                    expected.detach(), rtol=1e-4, atol=1e-7)
+
+
+def test_state_dict_leaves_the_teacher_out_and_loads_back_strictly(tmp_path):
+    path, state = _save_teacher(tmp_path)
+    algo = MODELS.build(_algo_cfg(teacher_ckpt=path))
+    saved = algo.state_dict()
+    assert not any(k.startswith('teacher.') for k in saved)
+    assert any(k.startswith('architecture.') for k in saved)
+    assert any(k.startswith('distiller.distill_losses.') for k in saved)  # FGD's own params
+    other = MODELS.build(_algo_cfg(teacher_ckpt=path))
+    other.load_state_dict(saved, strict=True)  # the teacher's entries come from its own file
+    for k, v in other.teacher.state_dict().items():
+        torch.testing.assert_close(v, state[k], msg=k)
+    kept = MODELS.build(_algo_cfg(teacher_ckpt=path, save_teacher=True)).state_dict()
+    assert any(k.startswith('teacher.') for k in kept)

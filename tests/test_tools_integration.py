@@ -16,14 +16,23 @@ from detkd.utils import read_logged_metrics
 STUDENT = 'configs/mini/retinanet_r18_mini.py'
 # Evaluation on 8 val images; score_thr 0 so that a model trained for a few iterations
 # still outputs boxes (mmdet's CocoMetric logs nothing for an empty result).
-EVAL = ['val_dataloader.dataset.indices=8', 'test_dataloader.dataset.indices=8',
-        'model.test_cfg.score_thr=0.0',
-        'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
-        'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
+# (A distillation config's detector is model.architecture, hence `detector`.)
+def eval_options(detector='model'):
+    return ['val_dataloader.dataset.indices=8', 'test_dataloader.dataset.indices=8',
+            f'{detector}.test_cfg.score_thr=0.0',
+            'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+            'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
+
+
 # 16 train images in batches of 4: 4 iterations, then the evaluation.
-SHORT = ['train_dataloader.dataset.indices=16', 'train_cfg.max_epochs=1',
-         'train_cfg.val_interval=1', 'default_hooks.logger.interval=1',
-         'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False', *EVAL]
+def short_options(detector='model'):
+    return ['train_dataloader.dataset.indices=16', 'train_cfg.max_epochs=1',
+            'train_cfg.val_interval=1', 'default_hooks.logger.interval=1',
+            'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+            *eval_options(detector)]
+
+
+EVAL, SHORT = eval_options(), short_options()
 
 
 def _losses_from_log(work_dir):
@@ -92,3 +101,29 @@ def test_fgd_attention_tool_draws_every_level(python, tmp_path):
     from PIL import Image
     with Image.open(out) as im:
         assert im.size[1] > im.size[0]  # 5 rows (levels) of 4 panels: taller than wide
+
+
+def test_distill_run_exports_a_plain_student_that_mmdet_evaluates_identically(python, tmp_path):
+    """A (short) FGD run; its checkpoint holds no teacher; the exported student loads in
+    mmdet's init_detector and tools/test.py with the student config gives the in-run mAP."""
+    work_dir = str(tmp_path / 'fgd')
+    run_tool([python, 'tools/train.py', 'configs/mini/fgd_retina_r34_r18_mini.py',
+              '--work-dir', work_dir, '--cfg-options', 'model.teacher_ckpt=None',
+              'model.allow_random_teacher=True', *short_options('model.architecture')])
+    in_run = read_logged_metrics(work_dir)
+    assert 'bbox_mAP' in in_run
+    import torch
+    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu', weights_only=False)
+    assert not any(k.startswith('teacher.') for k in ckpt['state_dict'])
+
+    student = str(tmp_path / 'student.pth')
+    run_tool([python, 'tools/model_converters/export_student.py',
+              osp.join(work_dir, 'epoch_1.pth'), student])
+    from mmdet.apis import init_detector
+    model = init_detector(STUDENT, student, device='cpu')
+    exported = torch.load(student, map_location='cpu', weights_only=False)['state_dict']
+    assert set(exported) == set(model.state_dict())
+
+    run_tool([python, 'tools/test.py', STUDENT, student, '--work-dir', str(tmp_path / 'test'),
+              '--cfg-options', *EVAL])
+    assert read_logged_metrics(str(tmp_path / 'test')) == in_run

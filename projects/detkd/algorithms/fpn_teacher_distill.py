@@ -29,6 +29,11 @@ def _model_cfg(model: Union[str, dict], role: str) -> dict:
     return model
 
 
+def _drop_teacher_entries(module, state_dict, prefix, local_metadata):
+    for key in [k for k in state_dict if k.startswith(f'{prefix}teacher.')]:
+        del state_dict[key]
+
+
 @MODELS.register_module()
 class DetFpnTeacherDistill(FpnTeacherDistill):
     """``FpnTeacherDistill`` (the teacher runs backbone + neck only, under no_grad, norm
@@ -47,6 +52,10 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
             student after weight initialisation, where names and shapes match: the
             "inheriting strategy" of FGD (Yang et al. 2022), e.g. ``('neck', 'bbox_head')``.
             Empty (default) disables it.
+        save_teacher (bool): keep the teacher's weights in this model's ``state_dict`` (and
+            so in the checkpoints). Defaults to False: the teacher comes from its own file,
+            checkpoints stay the student's size (plus the losses' own parameters), and
+            loading one fills the teacher's entries from the teacher already loaded.
         **kwargs: the other arguments of ``FpnTeacherDistill`` / ``SingleTeacherDistill``.
     """
 
@@ -57,6 +66,7 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
                  teacher_ckpt: Optional[str] = None,
                  allow_random_teacher: bool = False,
                  inherit_teacher: Sequence[str] = (),
+                 save_teacher: bool = False,
                  **kwargs):
         if teacher_ckpt is None and not allow_random_teacher:
             raise ValueError(
@@ -78,6 +88,13 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
         self.inherit_teacher = tuple(inherit_teacher)
         if teacher_ckpt is not None:
             self._load_teacher_strictly(teacher_ckpt)
+        if not save_teacher:
+            self._register_state_dict_hook(_drop_teacher_entries)
+            self._register_load_state_dict_pre_hook(self._fill_teacher_entries)
+
+    def _fill_teacher_entries(self, state_dict, prefix, *args) -> None:
+        for key, value in self.teacher.state_dict().items():
+            state_dict.setdefault(f'{prefix}teacher.{key}', value)
 
     def _load_teacher_strictly(self, path: str) -> None:
         ckpt = _load_checkpoint(path, map_location='cpu')
