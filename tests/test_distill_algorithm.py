@@ -127,3 +127,43 @@ def test_state_dict_leaves_the_teacher_out_and_loads_back_strictly(tmp_path):
         torch.testing.assert_close(v, state[k], msg=k)
     kept = MODELS.build(_algo_cfg(teacher_ckpt=path, save_teacher=True)).state_dict()
     assert any(k.startswith('teacher.') for k in kept)
+
+
+def test_recorder_on_a_module_that_does_not_exist_fails_at_build_with_names():
+    cfg = _algo_cfg(teacher_ckpt=None, allow_random_teacher=True)
+    cfg.distiller.student_recorders.fpn.source = 'necks'
+    with pytest.raises(KeyError, match=r"student recorder 'fpn'.*no module 'necks'.*"
+                                       r"Closest names: neck"):
+        MODELS.build(cfg)
+    cfg = _algo_cfg(teacher_ckpt=None, allow_random_teacher=True)
+    cfg.distiller.teacher_recorders.fpn.source = 'neck.fpn_convs.9.conv'
+    with pytest.raises(KeyError, match=r"teacher recorder 'fpn'.*Top-level modules: "
+                                       r"backbone, bbox_head, data_preprocessor, neck"):
+        MODELS.build(cfg)
+
+
+def test_loss_mapping_naming_an_unknown_recorder_fails_at_build():
+    cfg = _algo_cfg(teacher_ckpt=None, allow_random_teacher=True)
+    cfg.distiller.loss_forward_mappings.loss_fgd_fpn0.preds_T.recorder = 'fpn_t'
+    with pytest.raises(AssertionError, match='fpn_t'):
+        MODELS.build(cfg)
+
+
+@pytest.mark.parametrize('mode', ['raise', 'skip'])
+def test_non_finite_distillation_loss_stops_or_skips(mode, tmp_path):
+    path, _ = _save_teacher(tmp_path)
+    algo = MODELS.build(_algo_cfg(teacher_ckpt=path, on_nonfinite=mode))
+    algo.init_weights()
+    algo.train()
+    # a teacher that outputs NaN features on the first level
+    algo.teacher.neck.fpn_convs[0].register_forward_hook(
+        lambda m, i, o: torch.full_like(o, float('nan')))
+    inputs, samples = torch.randn(2, 3, 64, 64), _data_samples()
+    if mode == 'raise':
+        with pytest.raises(FloatingPointError, match=r'distill\.loss_fgd_fpn0=nan'):
+            algo.loss(inputs, samples)
+    else:
+        losses = algo.loss(inputs, samples)
+        assert not any(k.startswith('distill.') for k in losses)
+        student = [t for v in losses.values() for t in (v if isinstance(v, list) else [v])]
+        assert student and all(torch.isfinite(t).all() for t in student)

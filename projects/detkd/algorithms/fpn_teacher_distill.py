@@ -1,10 +1,11 @@
 """MMRazor's FpnTeacherDistill with the safety and conveniences detection KD needs."""
+import difflib
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.config import Config
-from mmengine.logging import MMLogger
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.utils import get_installed_path
 from mmrazor.models import FpnTeacherDistill
@@ -27,6 +28,26 @@ def _model_cfg(model: Union[str, dict], role: str) -> dict:
     # student and teacher are mmdet detectors, whatever the caller's default scope
     model.setdefault('_scope_', 'mmdet')
     return model
+
+
+_MODULE_RECORDERS = ('ModuleOutputs', 'ModuleInputs', 'ModuleOutputsRecorder',
+                     'ModuleInputsRecorder')
+
+
+def _check_recorder_sources(recorders: Optional[dict], model, role: str) -> None:
+    """Fail at build time, with the valid names, when a module recorder names a module the
+    model does not have (MMRazor only asserts, later and without the names)."""
+    names = [n for n, _ in model.named_modules() if n]
+    for rec_name, rec in (recorders or {}).items():
+        if rec.get('type') not in _MODULE_RECORDERS or rec['source'] in names:
+            continue
+        close = difflib.get_close_matches(rec['source'], names, n=5, cutoff=0.5)
+        top = sorted({n.split('.')[0] for n in names})
+        raise KeyError(
+            f'{role} recorder {rec_name!r}: the {role} ({type(model).__name__}) has no module '
+            f'{rec["source"]!r}. ' + (f'Closest names: {", ".join(close)}. ' if close else '')
+            + f'Top-level modules: {", ".join(top)}; list them all with '
+            'dict(model.named_modules()).keys().')
 
 
 def _drop_teacher_entries(module, state_dict, prefix, local_metadata):
@@ -56,6 +77,10 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
             so in the checkpoints). Defaults to False: the teacher comes from its own file,
             checkpoints stay the student's size (plus the losses' own parameters), and
             loading one fills the teacher's entries from the teacher already loaded.
+        on_nonfinite (str): what a NaN or infinite distillation loss does: ``'raise'``
+            (default) stops training with the loss's name and the iteration; ``'skip'`` logs
+            a warning and drops the distillation losses from that step (the student's own
+            losses still train it).
         **kwargs: the other arguments of ``FpnTeacherDistill`` / ``SingleTeacherDistill``.
     """
 
@@ -67,7 +92,10 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
                  allow_random_teacher: bool = False,
                  inherit_teacher: Sequence[str] = (),
                  save_teacher: bool = False,
+                 on_nonfinite: str = 'raise',
                  **kwargs):
+        if on_nonfinite not in ('raise', 'skip'):
+            raise ValueError(f"on_nonfinite must be 'raise' or 'skip', got {on_nonfinite!r}")
         if teacher_ckpt is None and not allow_random_teacher:
             raise ValueError(
                 'teacher_ckpt is None: the teacher would stay randomly initialised and '
@@ -80,14 +108,17 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
                 f'teacher checkpoint {teacher_ckpt!r} does not exist. Train the teacher first '
                 '(python tools/train.py <teacher config>) or download its mmdet model-zoo '
                 'checkpoint, and set model.teacher_ckpt to the file.')
-        super().__init__(
-            architecture=_model_cfg(architecture, 'student'),
-            teacher=_model_cfg(teacher, 'teacher'),
-            distiller=distiller, teacher_ckpt=None, **kwargs)
+        student = MODELS.build(_model_cfg(architecture, 'student'))
+        teacher = MODELS.build(_model_cfg(teacher, 'teacher'))
+        _check_recorder_sources(distiller.get('student_recorders'), student, 'student')
+        _check_recorder_sources(distiller.get('teacher_recorders'), teacher, 'teacher')
+        super().__init__(architecture=student, teacher=teacher, distiller=distiller,
+                         teacher_ckpt=None, **kwargs)
         self.teacher_ckpt = teacher_ckpt
         self.inherit_teacher = tuple(inherit_teacher)
         if teacher_ckpt is not None:
             self._load_teacher_strictly(teacher_ckpt)
+        self.on_nonfinite = on_nonfinite
         if not save_teacher:
             self._register_state_dict_hook(_drop_teacher_entries)
             self._register_load_state_dict_pre_hook(self._fill_teacher_entries)
@@ -134,6 +165,23 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
         self.teacher._is_init = True
         MMLogger.get_current_instance().info(
             f'teacher: loaded {len(state)} tensors strictly from {path}')
+
+    def loss(self, batch_inputs, data_samples=None):
+        losses = super().loss(batch_inputs, data_samples)
+        bad = {k: v for k, v in losses.items()
+               if k.startswith('distill.') and not torch.isfinite(v).all()}
+        if bad:
+            it = MessageHub.get_current_instance().get_info('iter')
+            what = ', '.join(f'{k}={v.detach().float().mean().item()}' for k, v in bad.items())
+            if self.on_nonfinite == 'raise':
+                raise FloatingPointError(
+                    f'non-finite distillation loss at iteration {it}: {what}. Check the '
+                    'teacher checkpoint and the loss weights, or set '
+                    "model.on_nonfinite='skip' to skip such steps.")
+            MMLogger.get_current_instance().warning(
+                f'skipping the distillation losses of iteration {it}: {what}')
+            losses = {k: v for k, v in losses.items() if not k.startswith('distill.')}
+        return losses
 
     def init_weights(self) -> None:
         super().init_weights()
