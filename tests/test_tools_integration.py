@@ -127,3 +127,33 @@ def test_distill_run_exports_a_plain_student_that_mmdet_evaluates_identically(py
     run_tool([python, 'tools/test.py', STUDENT, student, '--work-dir', str(tmp_path / 'test'),
               '--cfg-options', *EVAL])
     assert read_logged_metrics(str(tmp_path / 'test')) == in_run
+
+
+def test_distill_resume_matches_an_uninterrupted_run(python, tmp_path):
+    """A distillation run stopped after epoch 1 and resumed with --resume ends exactly where
+    an uninterrupted run ends: student, optimizer, LR schedule and the losses' own trainable
+    parameters (FGD's context blocks) all come back from the checkpoint."""
+    import torch
+    fgd = 'configs/mini/fgd_retina_r34_r18_mini.py'
+    opts = ['model.teacher_ckpt=None', 'model.allow_random_teacher=True',
+            *short_options('model.architecture'), 'train_cfg.val_interval=10']
+    full, parts = str(tmp_path / 'full'), str(tmp_path / 'parts')
+    run_tool([python, 'tools/train.py', fgd, '--work-dir', full,
+              '--cfg-options', *opts, 'train_cfg.max_epochs=2'])
+    run_tool([python, 'tools/train.py', fgd, '--work-dir', parts,
+              '--cfg-options', *opts, 'train_cfg.max_epochs=1'])
+    run_tool([python, 'tools/train.py', fgd, '--work-dir', parts, '--resume',
+              '--cfg-options', *opts, 'train_cfg.max_epochs=2'])
+
+    text, resumed_losses = _losses_from_log(parts)
+    assert 'resumed epoch: 1' in text
+    _, full_losses = _losses_from_log(full)
+    assert len(full_losses) == 8 and resumed_losses[-4:] == pytest.approx(full_losses[-4:],
+                                                                          rel=1e-5)
+    a = torch.load(osp.join(full, 'epoch_2.pth'), map_location='cpu', weights_only=False)
+    b = torch.load(osp.join(parts, 'epoch_2.pth'), map_location='cpu', weights_only=False)
+    assert a['state_dict'].keys() == b['state_dict'].keys()
+    assert any(k.startswith('distiller.distill_losses.') for k in a['state_dict'])
+    for k in a['state_dict']:
+        torch.testing.assert_close(a['state_dict'][k], b['state_dict'][k], rtol=1e-5,
+                                   atol=1e-6, msg=k)

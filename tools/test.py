@@ -4,9 +4,8 @@ import os
 import os.path as osp
 import sys
 import warnings
-from copy import deepcopy
 
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 

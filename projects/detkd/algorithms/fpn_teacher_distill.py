@@ -1,7 +1,7 @@
 """MMRazor's FpnTeacherDistill with the safety and conveniences detection KD needs."""
 import difflib
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import torch
 from mmengine.config import Config
