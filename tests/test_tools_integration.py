@@ -7,6 +7,7 @@ import glob
 import math
 import os.path as osp
 import re
+import sys
 
 import pytest
 
@@ -88,7 +89,12 @@ def test_dist_train_two_cpu_processes(tmp_path):
     # 16 images over 2 processes x 4 per batch: 2 iterations, each averaged over both ranks
     assert len(losses) == 2 and all(math.isfinite(v) for v in losses)
     assert osp.exists(osp.join(work_dir, 'epoch_1.pth'))
-    assert 'bbox_mAP' in read_logged_metrics(work_dir)
+    in_run = read_logged_metrics(work_dir)
+    assert 'bbox_mAP' in in_run
+    # the checkpoint of the 2-process run evaluates the same in one process
+    run_tool([sys.executable, 'tools/test.py', STUDENT, osp.join(work_dir, 'epoch_1.pth'),
+              '--work-dir', osp.join(work_dir, 'test'), '--cfg-options', *EVAL])
+    assert read_logged_metrics(osp.join(work_dir, 'test')) == in_run
 
 
 def test_fgd_attention_tool_draws_every_level(python, tmp_path):
