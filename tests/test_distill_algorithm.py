@@ -167,3 +167,12 @@ def test_non_finite_distillation_loss_stops_or_skips(mode, tmp_path):
         assert not any(k.startswith('distill.') for k in losses)
         student = [t for v in losses.values() for t in (v if isinstance(v, list) else [v])]
         assert student and all(torch.isfinite(t).all() for t in student)
+
+
+def test_declared_loss_channels_are_checked_against_the_recorded_layers_at_build():
+    cfg = _algo_cfg(teacher_ckpt=None, allow_random_teacher=True)
+    cfg.distiller.distill_losses.loss_fgd_fpn2.teacher_channels = 256
+    with pytest.raises(ValueError, match=r"loss_fgd_fpn2: the teacher recorder 'fpn\[2\]' "
+                                         r"gives 64 channels but the loss declares "
+                                         r"teacher_channels=256"):
+        MODELS.build(cfg)

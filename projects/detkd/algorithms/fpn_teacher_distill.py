@@ -119,9 +119,48 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
         if teacher_ckpt is not None:
             self._load_teacher_strictly(teacher_ckpt)
         self.on_nonfinite = on_nonfinite
+        self._check_loss_channels()
         if not save_teacher:
             self._register_state_dict_hook(_drop_teacher_entries)
             self._register_load_state_dict_pre_hook(self._fill_teacher_entries)
+
+    @torch.no_grad()
+    def _check_loss_channels(self, size: int = 64) -> None:
+        """Losses that declare ``student_channels`` / ``teacher_channels`` (FGD's align
+        conv is built from them) are checked against what their recorders really hold, with
+        a dry run of both backbones and necks on a small input, before any training."""
+        distiller = self.distiller
+        declared = {name: loss for name, loss in distiller.distill_losses.items()
+                    if hasattr(loss, 'student_channels') and hasattr(loss, 'teacher_channels')}
+        if not declared:
+            return
+        modes = [(m, m.training) for m in (self.student, self.teacher)]
+        try:
+            self.student.eval(), self.teacher.eval()  # leave no trace in BN statistics
+            x = torch.zeros(1, 3, size, size, device=next(self.student.parameters()).device)
+            with distiller.student_recorders:
+                self.student.extract_feat(x)
+            with distiller.teacher_recorders:
+                self.teacher.extract_feat(x)
+            for name, loss in declared.items():
+                for arg, from_student, expected, key in (
+                        ('preds_S', True, loss.student_channels, 'student_channels'),
+                        ('preds_T', False, loss.teacher_channels, 'teacher_channels')):
+                    spec = distiller.loss_forward_mappings[name][arg]
+                    feat = distiller.get_record(spec['recorder'], from_student,
+                                                data_idx=spec.get('data_idx'))
+                    if feat.dim() > 1 and feat.size(1) != expected:
+                        who = 'student' if from_student else 'teacher'
+                        idx = spec.get('data_idx')
+                        where = spec['recorder'] + ('' if idx is None else f'[{idx}]')
+                        raise ValueError(
+                            f'{name}: the {who} recorder {where!r} '
+                            f'gives {feat.size(1)} channels but the loss declares '
+                            f'{key}={expected}; set {key}={feat.size(1)} in its config '
+                            '(an align conv maps student to teacher channels when they differ)')
+        finally:
+            for module, mode in modes:
+                module.train(mode)
 
     def _fill_teacher_entries(self, state_dict, prefix, *args) -> None:
         for key, value in self.teacher.state_dict().items():
