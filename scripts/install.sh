@@ -46,7 +46,10 @@ if ! "$VPY" -c 'import torch, sys; v = tuple(int(x) for x in torch.__version__.s
 fi
 torch_ver=$("$VPY" -c 'import torch; print(torch.__version__.replace("+", "_"))')
 cuda=$("$VPY" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')
-# mmcv 2.1.0's setup.py imports pkg_resources, gone from setuptools>=70 (torch pulls a newer one).
+# mmcv 2.1.0's setup.py (and mmengine's config loader) import pkg_resources, gone from
+# setuptools>=70; torch pulls a newer one. pip then reports a conflict with torch's metadata
+# (setuptools>=77.0.3), which torch only needs to build extensions of its own.
+log "pinning setuptools<70 for mmcv and mmengine (pip's note about torch wanting >=77 is expected)"
 pipi 'setuptools<70'
 py_tag=$("$VPY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
 log "torch $torch_ver ($cuda), $py_tag"
