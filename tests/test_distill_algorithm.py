@@ -8,6 +8,7 @@ from mmengine.config import Config
 from mmrazor.registry import MODELS
 
 import detkd  # noqa: F401
+from conftest import make_data_samples
 from detkd.losses import FGDLoss
 
 FGD_MINI = 'configs/mini/fgd_retina_r34_r18_mini.py'
@@ -31,20 +32,6 @@ def _save_teacher(tmp_path, depth=34, drop=(), name='teacher.pth'):
     path = tmp_path / name
     torch.save(dict(state_dict=state, meta=dict()), path)
     return str(path), state
-
-
-def _data_samples(n=2, size=(64, 64)):
-    from mmdet.structures import DetDataSample
-    from mmengine.structures import InstanceData
-    out = []
-    for i in range(n):
-        ds = DetDataSample(metainfo=dict(img_shape=(size[0] - 8 * i, size[1]),
-                                         batch_input_shape=size, pad_shape=size,
-                                         scale_factor=(1., 1.)))
-        boxes = torch.tensor([[4., 6., 40., 50.], [30., 2., 63., 20.]])[:2 - i]
-        ds.gt_instances = InstanceData(bboxes=boxes, labels=torch.zeros(len(boxes)).long())
-        out.append(ds)
-    return out
 
 
 def test_no_teacher_checkpoint_is_refused_unless_explicitly_allowed():
@@ -96,7 +83,7 @@ def test_fgd_wiring_feeds_fpn_levels_and_student_gt_to_each_loss(tmp_path):
     algo.init_weights()
     algo.train()
     torch.manual_seed(0)
-    inputs, samples = torch.randn(2, 3, 64, 64), _data_samples()
+    inputs, samples = torch.randn(2, 3, 64, 64), make_data_samples()
     losses = algo.loss(inputs, samples)
     assert {f'distill.loss_fgd_fpn{i}' for i in range(5)} <= set(losses)
     # the teacher's BN layers use their running statistics (teacher_norm_eval)
@@ -158,7 +145,7 @@ def test_non_finite_distillation_loss_stops_or_skips(mode, tmp_path):
     # a teacher that outputs NaN features on the first level
     algo.teacher.neck.fpn_convs[0].register_forward_hook(
         lambda m, i, o: torch.full_like(o, float('nan')))
-    inputs, samples = torch.randn(2, 3, 64, 64), _data_samples()
+    inputs, samples = torch.randn(2, 3, 64, 64), make_data_samples()
     if mode == 'raise':
         with pytest.raises(FloatingPointError, match=r'distill\.loss_fgd_fpn0=nan'):
             algo.loss(inputs, samples)
