@@ -15,18 +15,20 @@ from conftest import free_port, run_tool
 from detkd.utils import read_logged_metrics
 
 STUDENT = 'configs/mini/retinanet_r18_mini.py'
-# Evaluation on 8 val images; score_thr 0 so that a model trained for a few iterations
-# still outputs boxes (mmdet's CocoMetric logs nothing for an empty result).
-# (A distillation config's detector is model.architecture, hence `detector`.)
+
+
 def eval_options(detector='model'):
+    """Evaluation on 8 val images; score_thr 0 so that a model trained for a few iterations
+    still outputs boxes (mmdet's CocoMetric logs nothing for an empty result). A
+    distillation config's detector is ``model.architecture``, hence ``detector``."""
     return ['val_dataloader.dataset.indices=8', 'test_dataloader.dataset.indices=8',
             f'{detector}.test_cfg.score_thr=0.0',
             'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
             'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
 
 
-# 16 train images in batches of 4: 4 iterations, then the evaluation.
 def short_options(detector='model'):
+    """16 train images in batches of 4: 4 iterations, then the evaluation."""
     return ['train_dataloader.dataset.indices=16', 'train_cfg.max_epochs=1',
             'train_cfg.val_interval=1', 'default_hooks.logger.interval=1',
             'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
