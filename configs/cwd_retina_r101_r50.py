@@ -6,25 +6,13 @@
 #   bash tools/dist_train.sh configs/cwd_retina_r101_r50.py 8
 # Paddle's CWDFeatureLoss omits the tau^2 factor and puts an eps of 1e-5 inside the logs; with
 # tau 1 the two agree up to that eps.
-_base_ = './_base_/students/retinanet_r50_fpn_ms-640-800-2x_coco.py'
+_base_ = './_base_/pairs/retina_r101_r50_coco.py'
 
-teacher_cfg = 'mmdet::retinanet/retinanet_r101_fpn_2x_coco.py'
-teacher_ckpt = ('https://download.openmmlab.com/mmdetection/v2.0/retinanet/'
-                'retinanet_r101_fpn_2x_coco/retinanet_r101_fpn_2x_coco_20200131-5560aee8.pth')
 cwd = dict(type='ChannelWiseDivergence', tau=1.0, loss_weight=5.0)
 levels = 5
 
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='DetFpnTeacherDistill',
-    architecture={{_base_.model}},  # RetinaNet R50, ImageNet-pretrained (torchvision://resnet50)
-    teacher=teacher_cfg,
-    teacher_ckpt=teacher_ckpt,
     distiller=dict(
-        type='ConfigurableDistiller',
-        student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
-        teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
         distill_losses={f'loss_cwd_fpn{i}': cwd for i in range(levels)},
         loss_forward_mappings={
             f'loss_cwd_fpn{i}': dict(

@@ -7,30 +7,19 @@
 # The teacher is mmdet's RetinaNet R101 2x (38.9 box AP in the mmdet model zoo; the seed's
 # Paddle teacher had 40.6): set teacher_ckpt to a local file to train offline, e.g.
 #   --cfg-options model.teacher_ckpt=checkpoints/retinanet_r101_fpn_2x_coco.pth
-_base_ = './_base_/students/retinanet_r50_fpn_ms-640-800-2x_coco.py'
+_base_ = './_base_/pairs/retina_r101_r50_coco.py'
 
-teacher_cfg = 'mmdet::retinanet/retinanet_r101_fpn_2x_coco.py'
-teacher_ckpt = ('https://download.openmmlab.com/mmdetection/v2.0/retinanet/'
-                'retinanet_r101_fpn_2x_coco/retinanet_r101_fpn_2x_coco_20200131-5560aee8.pth')
 fgd = dict(type='FGDLoss', student_channels=256, teacher_channels=256, temp=0.5,
            alpha_fgd=0.001, beta_fgd=0.0005, gamma_fgd=0.0005, lambda_fgd=0.000005)
 levels = 5
 
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='DetFpnTeacherDistill',
-    architecture={{_base_.model}},  # RetinaNet R50, ImageNet-pretrained (torchvision://resnet50)
-    teacher=teacher_cfg,
-    teacher_ckpt=teacher_ckpt,
     inherit_teacher=('neck', 'bbox_head'),
     distiller=dict(
-        type='ConfigurableDistiller',
+        # the student's GT (boxes in resized-image pixels, img_shape, batch_input_shape)
         student_recorders=dict(
-            fpn=dict(type='ModuleOutputs', source='neck'),
             gt=dict(type='MethodInputs',
                     source='mmdet.models.detectors.single_stage.SingleStageDetector.loss')),
-        teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
         distill_losses={f'loss_fgd_fpn{i}': fgd for i in range(levels)},
         loss_forward_mappings={
             f'loss_fgd_fpn{i}': dict(

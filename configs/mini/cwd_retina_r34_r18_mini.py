@@ -3,23 +3,13 @@
 # FPN levels, tau 1, loss weight 5) shrunk to train on 2 CPU cores.
 #   python tools/train.py configs/mini/retinanet_r34_mini.py          # the teacher, once
 #   python tools/train.py configs/mini/cwd_retina_r34_r18_mini.py      # the CWD student
-_base_ = ['./retinanet_r18_mini.py']
+_base_ = '../_base_/pairs/retina_r34_r18_mini.py'
 
-teacher_ckpt = 'work_dirs/retinanet_r34_mini/epoch_8.pth'  # tools/train.py's default place
 cwd = dict(type='ChannelWiseDivergence', tau=1.0, loss_weight=5.0)
 levels = 5
 
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='DetFpnTeacherDistill',
-    architecture={{_base_.model}},
-    teacher='{{fileDirname}}/retinanet_r34_mini.py',
-    teacher_ckpt=teacher_ckpt,
     distiller=dict(
-        type='ConfigurableDistiller',
-        student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
-        teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
         distill_losses={f'loss_cwd_fpn{i}': cwd for i in range(levels)},
         loss_forward_mappings={
             f'loss_cwd_fpn{i}': dict(

@@ -1,33 +1,23 @@
 # FGD on the mini dataset: RetinaNet R34 teacher -> RetinaNet R18 student, the structure of
 # configs/fgd_retina_r101_r50.py (FpnTeacherDistill, FGD on the 5 FPN levels, GT boxes from the
-# student's data samples) shrunk to train on 2 CPU cores.
+# student's data samples, inheriting strategy) shrunk to train on 2 CPU cores.
 #   python tools/train.py configs/mini/retinanet_r34_mini.py          # the teacher, once
-#   python tools/train.py configs/mini/fgd_retina_r50_r18_mini.py      # the FGD student
-_base_ = ['./retinanet_r18_mini.py']
+#   python tools/train.py configs/mini/fgd_retina_r34_r18_mini.py      # the FGD student
+_base_ = '../_base_/pairs/retina_r34_r18_mini.py'
 
-teacher_ckpt = 'work_dirs/retinanet_r34_mini/epoch_8.pth'  # tools/train.py's default place
 fgd = dict(type='FGDLoss', student_channels=64, teacher_channels=64, temp=0.5,
            alpha_fgd=0.001, beta_fgd=0.0005, gamma_fgd=0.0005, lambda_fgd=0.000005)
 levels = 5
 
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='DetFpnTeacherDistill',
-    architecture={{_base_.model}},
-    teacher='{{fileDirname}}/retinanet_r34_mini.py',
-    teacher_ckpt=teacher_ckpt,
     # FGD's inheriting strategy: the student's neck and head start from the teacher's
-    # where the shapes agree (here the FPN output convs and the whole head)
+    # where the shapes agree (here the whole neck and head)
     inherit_teacher=('neck', 'bbox_head'),
     distiller=dict(
-        type='ConfigurableDistiller',
+        # the student's GT (boxes in resized-image pixels, img_shape, batch_input_shape)
         student_recorders=dict(
-            fpn=dict(type='ModuleOutputs', source='neck'),
-            # the student's GT (boxes in resized-image pixels, img_shape, batch_input_shape)
             gt=dict(type='MethodInputs',
                     source='mmdet.models.detectors.single_stage.SingleStageDetector.loss')),
-        teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
         distill_losses={f'loss_fgd_fpn{i}': fgd for i in range(levels)},
         loss_forward_mappings={
             f'loss_fgd_fpn{i}': dict(
