@@ -6,16 +6,9 @@
 #   bash tools/dist_train.sh configs/cwd_retina_r101_r50.py 8
 # Paddle's CWDFeatureLoss omits the tau^2 factor and puts an eps of 1e-5 inside the logs; with
 # tau 1 the two agree up to that eps.
-_base_ = './_base_/pairs/retina_r101_r50_coco.py'
-
-cwd = dict(type='ChannelWiseDivergence', tau=1.0, loss_weight=5.0)
-levels = 5
+_base_ = ['./_base_/pairs/retina_r101_r50_coco.py', './_base_/distill/fpn5_losses.py']
 
 model = dict(
     distiller=dict(
-        distill_losses={f'loss_cwd_fpn{i}': cwd for i in range(levels)},
-        loss_forward_mappings={
-            f'loss_cwd_fpn{i}': dict(
-                preds_S=dict(from_student=True, recorder='fpn', data_idx=i),
-                preds_T=dict(from_student=False, recorder='fpn', data_idx=i))
-            for i in range(levels)}))
+        distill_losses={{_base_.cwd_fpn_losses}},
+        loss_forward_mappings={{_base_.cwd_fpn_mappings}}))

@@ -7,24 +7,14 @@
 # The teacher is mmdet's RetinaNet R101 2x (38.9 box AP in the mmdet model zoo; the seed's
 # Paddle teacher had 40.6): set teacher_ckpt to a local file to train offline, e.g.
 #   --cfg-options model.teacher_ckpt=checkpoints/retinanet_r101_fpn_2x_coco.pth
-_base_ = './_base_/pairs/retina_r101_r50_coco.py'
+_base_ = ['./_base_/pairs/retina_r101_r50_coco.py', './_base_/distill/fpn5_losses.py']
 
 fgd = dict(type='FGDLoss', student_channels=256, teacher_channels=256, temp=0.5,
            alpha_fgd=0.001, beta_fgd=0.0005, gamma_fgd=0.0005, lambda_fgd=0.000005)
-levels = 5
-
 model = dict(
     inherit_teacher=('neck', 'bbox_head'),
     distiller=dict(
-        # the student's GT (boxes in resized-image pixels, img_shape, batch_input_shape)
-        student_recorders=dict(
-            gt=dict(type='MethodInputs',
-                    source='mmdet.models.detectors.single_stage.SingleStageDetector.loss')),
-        distill_losses={f'loss_fgd_fpn{i}': fgd for i in range(levels)},
-        loss_forward_mappings={
-            f'loss_fgd_fpn{i}': dict(
-                preds_S=dict(from_student=True, recorder='fpn', data_idx=i),
-                preds_T=dict(from_student=False, recorder='fpn', data_idx=i),
-                data_samples=dict(from_student=True, recorder='gt', data_idx=1))
-            for i in range(levels)}))
+        student_recorders=dict(gt={{_base_.fgd_gt_recorder}}),
+        distill_losses={f'loss_fgd_fpn{i}': fgd for i in range(5)},
+        loss_forward_mappings={{_base_.fgd_fpn_mappings}}))
 find_unused_parameters = True
