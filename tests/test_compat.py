@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 import detkd  # noqa: F401  (applies the compat module)
+from conftest import make_data_samples
 from detkd import compat
 
 
@@ -39,19 +40,6 @@ def _tiny_retinanet(depth):
     return cfg
 
 
-def _data_samples(n, size):
-    from mmdet.structures import DetDataSample
-    from mmengine.structures import InstanceData
-    out = []
-    for i in range(n):
-        ds = DetDataSample(metainfo=dict(img_shape=size, batch_input_shape=size,
-                                         pad_shape=size, scale_factor=(1., 1.)))
-        ds.gt_instances = InstanceData(bboxes=torch.tensor([[4., 6., 40., 50.]]) + i,
-                                       labels=torch.tensor([i % 3]))
-        out.append(ds)
-    return out
-
-
 def test_fpn_teacher_distill_with_cwd_builds_and_matches_hand_computation():
     """An MMRazor FpnTeacherDistill (RetinaNet R18 teacher and student, CWD on two FPN
     levels) builds from config, runs its loss, and the CWD value equals the formula computed
@@ -77,7 +65,7 @@ def test_fpn_teacher_distill_with_cwd_builds_and_matches_hand_computation():
     algo.init_weights()
     algo.train()
     inputs = torch.randn(2, 3, 64, 64)
-    losses = algo.loss(inputs, _data_samples(2, (64, 64)))
+    losses = algo.loss(inputs, make_data_samples())
     assert {'student.loss_cls', 'distill.loss_cwd_p3', 'distill.loss_cwd_p4'} <= set(losses)
 
     with torch.no_grad():

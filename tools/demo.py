@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 
+from mmengine.runner import find_latest_checkpoint
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(ROOT, 'projects'))
 from detkd.utils import read_logged_metrics  # noqa: E402
@@ -45,12 +47,9 @@ def config_name(config):
 
 
 def last_checkpoint(work_dir):
-    path = osp.join(work_dir, 'last_checkpoint')
-    if not osp.exists(path):
-        return None
-    with open(path) as f:
-        ckpt = f.read().strip()
-    return ckpt if osp.exists(ckpt) else None
+    """MMEngine's latest checkpoint of ``work_dir``, if the file is still there."""
+    ckpt = find_latest_checkpoint(work_dir)
+    return ckpt if ckpt and osp.exists(ckpt) else None
 
 
 def train(config, work_dir, extra=()):
