@@ -9,6 +9,7 @@ from mmengine.logging import MessageHub, MMLogger
 from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.utils import get_installed_path
 from mmrazor.models import FpnTeacherDistill
+from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 
@@ -58,7 +59,8 @@ def _drop_teacher_entries(module, state_dict, prefix, local_metadata):
 @MODELS.register_module()
 class DetFpnTeacherDistill(FpnTeacherDistill):
     """``FpnTeacherDistill`` (the teacher runs backbone + neck only, under no_grad, norm
-    layers in eval mode) that cannot start from a silently random teacher.
+    layers in eval mode) that cannot start from a silently random teacher, and whose
+    teacher can also run its head when a loss needs the head's outputs.
 
     Args:
         architecture (str | dict): the student: an mmdet config file (its ``model`` is used)
@@ -81,6 +83,11 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
             (default) stops training with the loss's name and the iteration; ``'skip'`` logs
             a warning and drops the distillation losses from that step (the student's own
             losses still train it).
+        teacher_forward (str): what the teacher runs: ``'neck'`` (default), backbone and
+            neck (``extract_feat``), as ``FpnTeacherDistill``; ``'head'``, the head's
+            forward too (the detector's ``_forward``: raw head outputs, no loss, no
+            post-processing), for losses on the teacher's logits (e.g. GFL's
+            ``bbox_head.gfl_cls``).
         **kwargs: the other arguments of ``FpnTeacherDistill`` / ``SingleTeacherDistill``.
     """
 
@@ -93,7 +100,11 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
                  inherit_teacher: Sequence[str] = (),
                  save_teacher: bool = False,
                  on_nonfinite: str = 'raise',
+                 teacher_forward: str = 'neck',
                  **kwargs):
+        if teacher_forward not in ('neck', 'head'):
+            raise ValueError(
+                f"teacher_forward must be 'neck' or 'head', got {teacher_forward!r}")
         if on_nonfinite not in ('raise', 'skip'):
             raise ValueError(f"on_nonfinite must be 'raise' or 'skip', got {on_nonfinite!r}")
         if teacher_ckpt is None and not allow_random_teacher:
@@ -115,52 +126,121 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
         super().__init__(architecture=student, teacher=teacher, distiller=distiller,
                          teacher_ckpt=None, **kwargs)
         self.teacher_ckpt = teacher_ckpt
+        self.teacher_forward = teacher_forward
         self.inherit_teacher = tuple(inherit_teacher)
         if teacher_ckpt is not None:
             self._load_teacher_strictly(teacher_ckpt)
         self.on_nonfinite = on_nonfinite
-        self._check_loss_channels()
+        self._check_loss_inputs()
         if not save_teacher:
             self._register_state_dict_hook(_drop_teacher_entries)
             self._register_load_state_dict_pre_hook(self._fill_teacher_entries)
 
+    def _run_teacher(self, batch_inputs: torch.Tensor):
+        if self.teacher_forward == 'head':
+            return self.teacher._forward(batch_inputs)
+        return self.teacher.extract_feat(batch_inputs)
+
     @torch.no_grad()
-    def _check_loss_channels(self, size: int = 64) -> None:
-        """Losses that declare ``student_channels`` / ``teacher_channels`` (FGD's align
-        conv is built from them) are checked against what their recorders really hold, with
-        a dry run of both backbones and necks on a small input, before any training."""
+    def _check_loss_inputs(self, size: int = 256) -> None:
+        """Before any training, a dry run of both models (student: backbone, neck and head;
+        teacher: what ``teacher_forward`` runs) on one image of ``size`` pixels (P7 2x2, enough for
+        GroupNorm) checks what every loss
+        mapping will get: a teacher record that stays empty (a module the teacher never
+        runs), an index out of range, channels that differ from what a loss declares
+        (``student_channels`` / ``teacher_channels``, e.g. FGD's align conv), and
+        ``preds_S`` / ``preds_T`` of different shapes for the other losses (CWD needs an
+        align connector then). Student records filled only by ``loss()`` (its inputs,
+        e.g. the GT) are left to training."""
         distiller = self.distiller
-        declared = {name: loss for name, loss in distiller.distill_losses.items()
-                    if hasattr(loss, 'student_channels') and hasattr(loss, 'teacher_channels')}
-        if not declared:
-            return
-        modes = [(m, m.training) for m in (self.student, self.teacher)]
+        modules = (self.student, self.teacher, distiller)
+        modes = [(m, m.training) for m in modules]
         try:
-            self.student.eval(), self.teacher.eval()  # leave no trace in BN statistics
+            for m in modules:  # leave no trace in BN statistics
+                m.eval()
             x = torch.zeros(1, 3, size, size, device=next(self.student.parameters()).device)
             with distiller.student_recorders:
-                self.student.extract_feat(x)
+                self.student._forward(x)
             with distiller.teacher_recorders:
-                self.teacher.extract_feat(x)
-            for name, loss in declared.items():
-                for arg, from_student, expected, key in (
-                        ('preds_S', True, loss.student_channels, 'student_channels'),
-                        ('preds_T', False, loss.teacher_channels, 'teacher_channels')):
-                    spec = distiller.loss_forward_mappings[name][arg]
-                    feat = distiller.get_record(spec['recorder'], from_student,
-                                                data_idx=spec.get('data_idx'))
-                    if feat.dim() > 1 and feat.size(1) != expected:
-                        who = 'student' if from_student else 'teacher'
-                        idx = spec.get('data_idx')
-                        where = spec['recorder'] + ('' if idx is None else f'[{idx}]')
-                        raise ValueError(
-                            f'{name}: the {who} recorder {where!r} '
-                            f'gives {feat.size(1)} channels but the loss declares '
-                            f'{key}={expected}; set {key}={feat.size(1)} in its config '
-                            '(an align conv maps student to teacher channels when they differ)')
+                self._run_teacher(x)
+            for name, mapping in distiller.loss_forward_mappings.items():
+                got = {}
+                for arg, spec in mapping.items():
+                    got[arg] = self._dry_record(name, arg, spec)
+                self._check_shapes(name, mapping, got, size)
         finally:
             for module, mode in modes:
                 module.train(mode)
+
+    def _dry_record(self, name: str, arg: str, spec: dict):
+        distiller = self.distiller
+        from_student = spec['from_student']
+        who = 'student' if from_student else 'teacher'
+        managers = distiller.student_recorders if from_student else distiller.teacher_recorders
+        recorder = managers.get_recorder(spec['recorder'])
+        buffer = recorder.data_buffer
+        record_idx = spec.get('record_idx', 0)
+        if record_idx >= len(buffer):
+            if from_student:
+                return None  # e.g. the inputs of the student's loss(): filled in training
+            runs = ('backbone and neck' if self.teacher_forward == 'neck' else
+                    'backbone, neck and head forward')
+            hint = (" If it is in the head, set model.teacher_forward='head'."
+                    if self.teacher_forward == 'neck' else '')
+            raise ValueError(
+                f'{name}.{arg}: the teacher recorder {spec["recorder"]!r} '
+                f'({recorder.source}) holds {len(buffer)} record(s), record_idx {record_idx} '
+                f'was asked. The teacher runs {runs} (teacher_forward='
+                f'{self.teacher_forward!r}), so this module never runs or runs fewer '
+                f'times.{hint}')
+        data_idx = spec.get('data_idx')
+        record = buffer[record_idx]
+        if data_idx is not None and (not isinstance(record, (list, tuple))
+                                     or data_idx >= len(record)):
+            size = len(record) if isinstance(record, (list, tuple)) else 'a single tensor'
+            raise ValueError(
+                f'{name}.{arg}: data_idx {data_idx} is out of range for the {who} recorder '
+                f'{spec["recorder"]!r} ({recorder.source}), whose record holds {size}')
+        return distiller.get_record(**spec)
+
+    @staticmethod
+    def _where(spec: dict) -> str:
+        """``fpn[2]``, ``cls[record 3]``, ``fpn[0] via connector 's0'``."""
+        where = spec['recorder']
+        if spec.get('record_idx'):
+            where += f'[record {spec["record_idx"]}]'
+        if spec.get('data_idx') is not None:
+            where += f'[{spec["data_idx"]}]'
+        if spec.get('connector'):
+            where += f' via connector {spec["connector"]!r}'
+        return where
+
+    def _check_shapes(self, name: str, mapping: dict, got: dict, size: int) -> None:
+        loss = self.distiller.distill_losses[name]
+        if hasattr(loss, 'student_channels') and hasattr(loss, 'teacher_channels'):
+            for arg, key in (('preds_S', 'student_channels'), ('preds_T', 'teacher_channels')):
+                feat, expected = got.get(arg), getattr(loss, key)
+                if isinstance(feat, torch.Tensor) and feat.dim() > 1 and \
+                        feat.size(1) != expected:
+                    who = 'student' if arg == 'preds_S' else 'teacher'
+                    raise ValueError(
+                        f'{name}: the {who} recorder {self._where(mapping[arg])!r} '
+                        f'gives {feat.size(1)} channels but the loss declares '
+                        f'{key}={expected}; set {key}={feat.size(1)} in its config '
+                        '(an align conv maps student to teacher channels when they differ)')
+            return
+        s, t = got.get('preds_S'), got.get('preds_T')
+        if isinstance(s, torch.Tensor) and isinstance(t, torch.Tensor) and s.shape != t.shape:
+            hint = ''
+            if s.dim() == 4 and s.shape[2:] == t.shape[2:]:
+                hint = (f' Map the student to the teacher\'s channels with a connector, e.g. '
+                        f"connectors=dict(s_align=dict(type='AlignNormConnector', "
+                        f'in_channel={s.size(1)}, out_channel={t.size(1)}, '
+                        "normalize=False)) and connector='s_align' in preds_S.")
+            raise ValueError(
+                f'{name}: preds_S ({self._where(mapping["preds_S"])}) has shape '
+                f'{tuple(s.shape)} but preds_T ({self._where(mapping["preds_T"])}) has '
+                f'{tuple(t.shape)} (dry run on a {size}x{size} input).' + hint)
 
     def _fill_teacher_entries(self, state_dict, prefix, *args) -> None:
         for key, value in self.teacher.state_dict().items():
@@ -184,16 +264,26 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
         mismatched = sorted(k for k in set(own) & set(state)
                             if tuple(own[k].shape) != tuple(state[k].shape))
         if missing or unexpected or mismatched:
-            def show(keys):
-                return ', '.join(keys[:8]) + (f' ... ({len(keys)} in all)' if len(keys) > 8
-                                              else '')
+            def show(keys, limit=8):
+                return ', '.join(keys[:limit]) + (
+                    f' ... ({len(keys)} in all)' if len(keys) > limit else '')
+
+            def by_module(keys):
+                # a tensor's module name and how many of its tensors: short, and it shows
+                # where the two models differ (a whole head, a renamed layer, ...)
+                counts = {}
+                for k in keys:
+                    module = k.rsplit('.', 1)[0]
+                    counts[module] = counts.get(module, 0) + 1
+                return show([f'{m} ({n})' for m, n in counts.items()], limit=16) + (
+                    f' [{len(keys)} tensors]')
             lines = [f'teacher checkpoint {path!r} does not match the teacher model '
                      f'({type(self.teacher).__name__}); was it trained with the teacher '
                      'config of this run?']
             if missing:
-                lines.append(f'  missing keys: {show(missing)}')
+                lines.append(f'  missing (module, tensors): {by_module(missing)}')
             if unexpected:
-                lines.append(f'  unexpected keys: {show(unexpected)}')
+                lines.append(f'  unexpected (module, tensors): {by_module(unexpected)}')
             if mismatched:
                 lines.append('  shape mismatches: ' + show(
                     [f'{k} {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'
@@ -206,7 +296,24 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
             f'teacher: loaded {len(state)} tensors strictly from {path}')
 
     def loss(self, batch_inputs, data_samples=None):
-        losses = super().loss(batch_inputs, data_samples)
+        """``FpnTeacherDistill.loss`` with the teacher running ``teacher_forward``, and the
+        check of the distillation losses for NaN / inf."""
+        distiller = self.distiller
+        # deliveries record the teacher's data first, then override the student's
+        distiller.set_deliveries_override(False)
+        with distiller.teacher_recorders, distiller.deliveries:
+            if self.teacher_trainable:
+                self._run_teacher(batch_inputs)
+            else:
+                with torch.no_grad():
+                    self._run_teacher(batch_inputs)
+        distiller.set_deliveries_override(True)
+        with distiller.student_recorders, distiller.deliveries:
+            student_losses = self.student(batch_inputs, data_samples, mode='loss')
+        losses = add_prefix(student_losses, 'student')
+        if not self.distillation_stopped:
+            losses.update(add_prefix(distiller.compute_distill_losses(), 'distill'))
+
         bad = {k: v for k, v in losses.items()
                if k.startswith('distill.') and not torch.isfinite(v).all()}
         if bad:

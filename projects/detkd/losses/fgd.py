@@ -11,6 +11,8 @@ from mmrazor.registry import MODELS
 from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
 
+from ..connectors import feature_norm
+
 # Largest (N, boxes, H, W) intermediate built at once by ``build_fgd_masks``;
 # more boxes are processed in chunks (2**24 float32 elements = 64 MiB).
 _MASK_CHUNK_ELEMS = 2**24
@@ -297,15 +299,8 @@ class FGDLoss(nn.Module):
         ]
         return bboxes, [tuple(ds.metainfo[key][:2]) for ds in data_samples]
 
-    @staticmethod
-    def feature_norm(feat: Tensor) -> Tensor:
-        """Paddle's ``feature_norm``: standardise each channel over N, H, W
-        (unbiased std, ``+ 1e-6`` on the std)."""
-        dims = (0, 2, 3)
-        n = feat.numel() // feat.size(1)
-        mean = feat.mean(dim=dims, keepdim=True)
-        std = feat.std(dim=dims, keepdim=True, correction=1 if n > 1 else 0)
-        return (feat - mean) / (std + 1e-6)
+    # Paddle's per-channel standardisation, shared with AlignNormConnector
+    feature_norm = staticmethod(feature_norm)
 
     @staticmethod
     def get_attention(preds: Tensor, temp: float) -> Tuple[Tensor, Tensor]:

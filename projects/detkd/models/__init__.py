@@ -1,0 +1,3 @@
+from .pretrained import PretrainedMMClsResNetInit, mmcls_resnet_to_mmdet
+
+__all__ = ['PretrainedMMClsResNetInit', 'mmcls_resnet_to_mmdet']
