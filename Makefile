@@ -2,6 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# make demo DEMO=cwd-retina | cwd-gfl: see tools/demo.py --help
+DEMO ?= fgd
 
 .PHONY: install test demo dataset clean
 
@@ -15,7 +17,7 @@ test: install
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 demo: install
-	$(PY) tools/demo.py
+	$(PY) tools/demo.py --preset $(DEMO)
 
 clean:
 	rm -rf work_dirs data/mini_coco

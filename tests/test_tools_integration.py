@@ -224,3 +224,38 @@ def test_two_process_distillation_matches_one_process_with_the_same_total_batch(
         assert (step_a - step_b).norm() <= 1e-2 * step_a.norm() + 1e-7, k
         moved += k.startswith('architecture.neck.') and step_a.norm() > 0
     assert moved  # the distillation gradients did train the student
+
+
+def test_gfl_cwd_with_ema_trains_evaluates_and_exports_the_evaluated_student(python, tmp_path):
+    """The GFL CWD wiring (teacher running its head) with the EMA of the COCO recipe, through
+    the runner: the checkpoint holds the EMA weights that were evaluated and no teacher, and
+    the exported student gives the same mAP in tools/test.py with the plain student config."""
+    import torch
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    cfg = tmp_path / 'cwd_gfl_ema.py'
+    cfg.write_text(
+        f"_base_ = '{root}/configs/mini/cwd_gfl_r34vd_r18_mini.py'\n"
+        "custom_hooks = [dict(type='EMAHook', ema_type='ExponentialMovingAverage',\n"
+        "                     momentum=0.0002, update_buffers=True, priority=49)]\n")
+    work_dir = str(tmp_path / 'run')
+    run_tool([python, 'tools/train.py', str(cfg), '--work-dir', work_dir, '--cfg-options',
+              'model.teacher_ckpt=None', 'model.allow_random_teacher=True',
+              *short_options('model.architecture')])
+    text, losses = _losses_from_log(work_dir)
+    assert len(losses) == 4 and all(math.isfinite(v) for v in losses)
+    assert re.search(r'distill\.loss_cwd_cls0: [\d.]+', text)
+    in_run = read_logged_metrics(work_dir)
+    assert 'bbox_mAP' in in_run
+
+    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu',
+                      weights_only=False)
+    assert 'ema_state_dict' in ckpt
+    assert not any(k.startswith('teacher.') for k in ckpt['state_dict'])
+    assert not any(k.startswith('module.teacher.') for k in ckpt['ema_state_dict'])
+
+    student = str(tmp_path / 'student.pth')
+    run_tool([python, 'tools/model_converters/export_student.py',
+              osp.join(work_dir, 'epoch_1.pth'), student])
+    run_tool([python, 'tools/test.py', 'configs/mini/gfl_r18_mini.py', student,
+              '--work-dir', str(tmp_path / 'test'), '--cfg-options', *EVAL])
+    assert read_logged_metrics(str(tmp_path / 'test')) == in_run

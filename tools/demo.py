@@ -5,7 +5,9 @@ distilled student with the same schedule, reads each run's COCO evaluation (the 
 of training, which tools/test.py reproduces exactly) and prints the comparison; the table is
 saved as Markdown and as a PNG chart in the work dir.
 
-    python tools/demo.py                                   # FGD, RetinaNet R34 -> R18 (mini)
+    python tools/demo.py                        # FGD, RetinaNet R34 -> R18 (mini)
+    python tools/demo.py --preset cwd-retina    # CWD, RetinaNet R34 -> R18 (mini)
+    python tools/demo.py --preset cwd-gfl       # CWD, GFL R34vd -> R18 (mini)
     python tools/demo.py --teacher T.py --student S.py --distill D.py [--distill D2.py]
 """
 import argparse
@@ -22,21 +24,30 @@ sys.path.insert(0, osp.join(ROOT, 'projects'))
 from detkd.utils import read_logged_metrics  # noqa: E402
 
 METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l')
-DEFAULTS = dict(
-    teacher='configs/mini/retinanet_r34_mini.py',
-    student='configs/mini/retinanet_r18_mini.py',
-    distill=['configs/mini/fgd_retina_r34_r18_mini.py'])
+_RETINA = dict(teacher='configs/mini/retinanet_r34_mini.py',
+               student='configs/mini/retinanet_r18_mini.py')
+PRESETS = {
+    'fgd': dict(_RETINA, distill=['configs/mini/fgd_retina_r34_r18_mini.py']),
+    'cwd-retina': dict(_RETINA, distill=['configs/mini/cwd_retina_r34_r18_mini.py']),
+    'cwd-gfl': dict(teacher='configs/mini/gfl_r34vd_mini.py',
+                    student='configs/mini/gfl_r18_mini.py',
+                    distill=['configs/mini/cwd_gfl_r34vd_r18_mini.py']),
+}
 
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--teacher', default=DEFAULTS['teacher'])
-    p.add_argument('--student', default=DEFAULTS['student'])
+    p.add_argument('--preset', choices=sorted(PRESETS), default='fgd',
+                   help='the teacher, student and distillation configs to run (default fgd); '
+                   '--teacher, --student and --distill override them')
+    p.add_argument('--teacher')
+    p.add_argument('--student')
     p.add_argument('--distill', action='append', help='a distillation config (repeatable)')
-    p.add_argument('--work-dir', default='work_dirs/demo',
-                   help='where the student runs go; the teacher trains in tools/train.py\'s '
-                   'default work dir (work_dirs/<teacher config name>), where the '
-                   'distillation configs look for its checkpoint')
+    p.add_argument('--work-dir',
+                   help='where the student runs go (default work_dirs/demo, or '
+                   'work_dirs/demo_<preset> for the other presets); the teacher trains in '
+                   'tools/train.py\'s default work dir (work_dirs/<teacher config name>), '
+                   'where the distillation configs look for its checkpoint')
     p.add_argument('--retrain-teacher', action='store_true',
                    help='train the teacher even if its checkpoint exists')
     return p.parse_args()
@@ -93,7 +104,12 @@ def save_chart(rows, path):
 
 def main():
     args = parse_args()
-    distill = args.distill or DEFAULTS['distill']
+    preset = PRESETS[args.preset]
+    args.teacher = args.teacher or preset['teacher']
+    args.student = args.student or preset['student']
+    distill = args.distill or preset['distill']
+    args.work_dir = args.work_dir or (
+        'work_dirs/demo' if args.preset == 'fgd' else f'work_dirs/demo_{args.preset}')
     os.makedirs(args.work_dir, exist_ok=True)
     t0 = time.time()
 
