@@ -1,5 +1,7 @@
 """The COCO-scale configs, checked by construction: they cannot be trained here (no COCO, no
 downloads), so their settings and the models they build are asserted instead."""
+import glob
+
 import pytest
 import torch
 from mmengine.config import Config
@@ -46,3 +48,19 @@ def test_fgd_coco_model_builds_with_r101_teacher_and_r50_student(fgd_coco):
     assert all(not p.requires_grad for p in algo.teacher.parameters())
     feats = algo.student.extract_feat(torch.zeros(1, 3, 128, 128))
     assert len(feats) == 5 and all(f.shape[1] == 256 for f in feats)
+
+
+TRAINABLE = sorted(
+    glob.glob('configs/*.py') + glob.glob('configs/mini/*.py')
+    + glob.glob('configs/_base_/students/*.py') + glob.glob('configs/_base_/teachers/*.py'))
+
+
+@pytest.mark.parametrize('path', TRAINABLE)
+def test_every_trainable_config_is_complete(path):
+    """What tools/train.py needs is there: a model, the three loops with their data, an
+    optimizer, and the package import that registers our types."""
+    cfg = Config.fromfile(path)
+    for key in ('model', 'train_dataloader', 'train_cfg', 'val_dataloader', 'val_evaluator',
+                'test_dataloader', 'optim_wrapper', 'param_scheduler', 'default_hooks'):
+        assert key in cfg, f'{path} lacks {key}'
+    assert 'detkd' in cfg.custom_imports.imports
