@@ -278,5 +278,7 @@ def test_missing_gfl_teacher_checkpoint_says_to_train_it():
     cfg.pop('_scope_')
     with pytest.raises(FileNotFoundError,
                        match=r"gfl_r101vd_fpn_ms-480-800-2x-ema_coco/epoch_24.pth' does not "
-                             r'exist. Train the teacher first'):
+                             r'exist. Train the teacher first \(python tools/train.py '
+                             r'configs/_base_/teachers/gfl_r101vd_fpn_ms-480-800-2x-ema_coco'
+                             r'.py;'):
         MODELS.build(cfg)

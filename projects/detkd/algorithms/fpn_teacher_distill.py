@@ -115,10 +115,14 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
                 'model.allow_random_teacher=True if a random teacher is really intended.')
         if (teacher_ckpt is not None and '://' not in teacher_ckpt
                 and not osp.isfile(teacher_ckpt)):
+            how = (f'tools/train.py {osp.relpath(teacher)}'
+                   if isinstance(teacher, str) and '::' not in teacher
+                   else 'tools/train.py <teacher config>')
             raise FileNotFoundError(
                 f'teacher checkpoint {teacher_ckpt!r} does not exist. Train the teacher first '
-                '(python tools/train.py <teacher config>) or download its mmdet model-zoo '
-                'checkpoint, and set model.teacher_ckpt to the file.')
+                f'(python {how}; bash tools/dist_train.sh with the same config for several '
+                'GPUs) or download its mmdet model-zoo checkpoint, and set '
+                'model.teacher_ckpt to the file.')
         student = MODELS.build(_model_cfg(architecture, 'student'))
         teacher = MODELS.build(_model_cfg(teacher, 'teacher'))
         _check_recorder_sources(distiller.get('student_recorders'), student, 'student')
