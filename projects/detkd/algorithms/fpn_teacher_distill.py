@@ -141,6 +141,7 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
             self._register_load_state_dict_pre_hook(self._fill_teacher_entries)
 
     def _run_teacher(self, batch_inputs: torch.Tensor):
+        """The teacher's part of a step: ``extract_feat``, or ``_forward`` (head too)."""
         if self.teacher_forward == 'head':
             return self.teacher._forward(batch_inputs)
         return self.teacher.extract_feat(batch_inputs)
@@ -148,8 +149,8 @@ class DetFpnTeacherDistill(FpnTeacherDistill):
     @torch.no_grad()
     def _check_loss_inputs(self, size: int = 256) -> None:
         """Before any training, a dry run of both models (student: backbone, neck and head;
-        teacher: what ``teacher_forward`` runs) on one image of ``size`` pixels (P7 2x2, enough for
-        GroupNorm) checks what every loss
+        teacher: what ``teacher_forward`` runs) on one image of ``size`` pixels (P7 is then
+        2x2, which a GroupNorm of one channel per group needs) checks what every loss
         mapping will get: a teacher record that stays empty (a module the teacher never
         runs), an index out of range, channels that differ from what a loss declares
         (``student_channels`` / ``teacher_channels``, e.g. FGD's align conv), and
