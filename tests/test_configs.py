@@ -64,3 +64,23 @@ def test_every_trainable_config_is_complete(path):
                 'test_dataloader', 'optim_wrapper', 'param_scheduler', 'default_hooks'):
         assert key in cfg, f'{path} lacks {key}'
     assert 'detkd' in cfg.custom_imports.imports
+
+
+def test_demo_presets_pair_each_distillation_config_with_its_own_teacher_and_student():
+    """tools/demo.py trains the preset's teacher and student and hands the teacher's
+    checkpoint to the distillation config: the three must describe the same models."""
+    import importlib.util
+    import os.path as osp
+    spec = importlib.util.spec_from_file_location('demo', 'tools/demo.py')
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    assert set(demo.PRESETS) == {'fgd', 'cwd-retina', 'cwd-gfl'}
+    for name, preset in demo.PRESETS.items():
+        student = Config.fromfile(preset['student']).model
+        for path in preset['distill']:
+            model = Config.fromfile(path).model
+            assert osp.realpath(model.teacher) == osp.realpath(preset['teacher']), name
+            assert model.architecture.to_dict() == student.to_dict(), name
+            # the pair's default checkpoint is where tools/train.py puts the teacher's
+            teacher_name = osp.splitext(osp.basename(preset['teacher']))[0]
+            assert model.teacher_ckpt == f'work_dirs/{teacher_name}/epoch_8.pth', name
