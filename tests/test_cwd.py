@@ -37,10 +37,7 @@ def test_channel_wise_divergence_matches_an_independent_formulation(tau):
 
 
 def test_cwd_mini_wiring_trains_the_student_only():
-    cfg = Config.fromfile('configs/mini/cwd_retina_r34_r18_mini.py').model
-    cfg.pop('_scope_')
-    cfg.update(teacher_ckpt=None, allow_random_teacher=True)
-    algo = MODELS.build(cfg)
+    algo = MODELS.build(_mini_cfg('configs/mini/cwd_retina_r34_r18_mini.py'))
     algo.init_weights()
     algo.train()
     torch.manual_seed(0)

@@ -4,7 +4,7 @@
 # ../students/gfl_r50_fpn_ms-480-800-2x-ema_coco.py). Both record the 5 FPN levels (`fpn`) and
 # the head's classification logits (`cls`: bbox_head.gfl_cls, once per level); the teacher
 # runs its head's forward (teacher_forward='head'). Method configs add their losses.
-_base_ = '../students/gfl_r50_fpn_ms-480-800-2x-ema_coco.py'
+_base_ = ['../students/gfl_r50_fpn_ms-480-800-2x-ema_coco.py', '../distill/recorders.py']
 
 teacher_ckpt = 'work_dirs/gfl_r101vd_fpn_ms-480-800-2x-ema_coco/epoch_24.pth'
 model = dict(
@@ -17,9 +17,5 @@ model = dict(
     teacher_forward='head',
     distiller=dict(
         type='ConfigurableDistiller',
-        student_recorders=dict(
-            fpn=dict(type='ModuleOutputs', source='neck'),
-            cls=dict(type='ModuleOutputs', source='bbox_head.gfl_cls')),
-        teacher_recorders=dict(
-            fpn=dict(type='ModuleOutputs', source='neck'),
-            cls=dict(type='ModuleOutputs', source='bbox_head.gfl_cls'))))
+        student_recorders={{_base_.gfl_fpn_cls_recorders}},
+        teacher_recorders={{_base_.gfl_fpn_cls_recorders}}))

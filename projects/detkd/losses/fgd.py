@@ -231,8 +231,8 @@ class FGDLoss(nn.Module):
         if self.align is not None:
             preds_S = self.align(preds_S)
         if self.normalize:
-            preds_S = self.feature_norm(preds_S)
-            preds_T = self.feature_norm(preds_T)
+            preds_S = feature_norm(preds_S)
+            preds_T = feature_norm(preds_T)
 
         N, _, H, W = preds_S.shape
         S_att_t, C_att_t = self.get_attention(preds_T, self.temp)
@@ -298,9 +298,6 @@ class FGDLoss(nn.Module):
             for ds in data_samples
         ]
         return bboxes, [tuple(ds.metainfo[key][:2]) for ds in data_samples]
-
-    # Paddle's per-channel standardisation, shared with AlignNormConnector
-    feature_norm = staticmethod(feature_norm)
 
     @staticmethod
     def get_attention(preds: Tensor, temp: float) -> Tuple[Tensor, Tensor]:
