@@ -4,12 +4,12 @@
 # head's classification logits (80 channels), the teacher running its head. The seed trained
 # it on the teacher's recipe (2x, multi-scale 480-800, EMA), kept here; its 41.0 baseline is
 # the 1x single-scale GFL R50, so part of the +3.0 is the recipe: the fair baseline is
-# configs/_base_/students/gfl_r50_fpn_ms-480-800-2x-ema_coco.py (see README).
-#   bash tools/dist_train.sh configs/_base_/teachers/gfl_r101vd_fpn_ms-480-800-2x-ema_coco.py 8
+# configs/gfl/gfl_r50_fpn_ms-480-800-2x-ema_coco.py (see README).
+#   bash tools/dist_train.sh configs/gfl/gfl_r101vd_fpn_ms-480-800-2x-ema_coco.py 8
 #   bash tools/dist_train.sh configs/cwd_gfl_r101vd_r50.py 8
-_base_ = ['./_base_/pairs/gfl_r101vd_r50_coco.py', './_base_/distill/fpn5_losses.py']
-
-model = dict(
-    distiller=dict(
-        distill_losses={{_base_.cwd_fpn_cls_losses}},
-        loss_forward_mappings={{_base_.cwd_fpn_cls_mappings}}))
+_base_ = ['./gfl/gfl_r50_fpn_ms-480-800-2x-ema_coco.py', './_base_/distill/cwd_gfl.py']
+model = _base_.pop('distill')
+model.update(
+    architecture=_base_.model,
+    teacher='configs/gfl/gfl_r101vd_fpn_ms-480-800-2x-ema_coco.py',
+    teacher_ckpt='work_dirs/gfl_r101vd_fpn_ms-480-800-2x-ema_coco/epoch_24.pth')

@@ -7,14 +7,10 @@
 # The teacher is mmdet's RetinaNet R101 2x (38.9 box AP in the mmdet model zoo; the seed's
 # Paddle teacher had 40.6): set teacher_ckpt to a local file to train offline, e.g.
 #   --cfg-options model.teacher_ckpt=checkpoints/retinanet_r101_fpn_2x_coco.pth
-_base_ = ['./_base_/pairs/retina_r101_r50_coco.py', './_base_/distill/fpn5_losses.py']
-
-fgd = dict(type='FGDLoss', student_channels=256, teacher_channels=256, temp=0.5,
-           alpha_fgd=0.001, beta_fgd=0.0005, gamma_fgd=0.0005, lambda_fgd=0.000005)
-model = dict(
-    inherit_teacher=('neck', 'bbox_head'),
-    distiller=dict(
-        student_recorders=dict(gt={{_base_.fgd_gt_recorder}}),
-        distill_losses={f'loss_fgd_fpn{i}': fgd for i in range(5)},
-        loss_forward_mappings={{_base_.fgd_fpn_mappings}}))
-find_unused_parameters = True
+_base_ = ['./retinanet/retinanet_r50_fpn_ms-640-800-2x_coco.py', './_base_/distill/fgd.py']
+model = _base_.pop('distill')
+model.update(
+    architecture=_base_.model,
+    teacher='mmdet::retinanet/retinanet_r101_fpn_2x_coco.py',
+    teacher_ckpt='https://download.openmmlab.com/mmdetection/v2.0/retinanet/'
+    'retinanet_r101_fpn_2x_coco/retinanet_r101_fpn_2x_coco_20200131-5560aee8.pth')

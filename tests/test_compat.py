@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 import detkd  # noqa: F401  (applies the compat module)
-from conftest import make_data_samples
+from detkd.testing import make_data_samples
 from detkd import compat
 
 

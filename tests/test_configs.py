@@ -1,6 +1,11 @@
-"""The COCO-scale configs, checked by construction: they cannot be trained here (no COCO, no
-downloads), so their settings and the models they build are asserted instead."""
+"""The configs, checked by construction: the COCO ones cannot be trained here (no COCO, no
+downloads), so their settings and the models they build are asserted instead; every config
+resolves as it did before the configs were laid out by role; a new pair is a few lines."""
 import glob
+import json
+import os
+import os.path as osp
+import re
 
 import pytest
 import torch
@@ -8,11 +13,17 @@ from mmengine.config import Config
 from mmrazor.registry import MODELS
 
 import detkd  # noqa: F401
+from detkd.utils import load_config
+
+FAMILIES = ('retinanet', 'gfl')  # trainable students and teachers, by detector family
+TRAINABLE = sorted(
+    glob.glob('configs/*.py') + glob.glob('configs/mini/*.py')
+    + [p for f in FAMILIES for p in glob.glob(f'configs/{f}/*.py')])
 
 
 @pytest.fixture(scope='module')
 def fgd_coco():
-    return Config.fromfile('configs/fgd_retina_r101_r50.py')
+    return load_config('configs/fgd_retina_r101_r50.py')
 
 
 def test_fgd_coco_recipe_is_the_seed_setting(fgd_coco):
@@ -28,8 +39,9 @@ def test_fgd_coco_recipe_is_the_seed_setting(fgd_coco):
     assert resize and resize[0]['scale'] == [(1333, 640), (1333, 800)]
     assert cfg.train_dataloader.dataset.data_root == 'data/coco/'
     m = cfg.model
-    assert m.type == 'DetFpnTeacherDistill' and m.inherit_teacher == ('neck', 'bbox_head')
-    assert m.teacher == 'mmdet::retinanet/retinanet_r101_fpn_2x_coco.py'
+    assert m.type == 'DetDistill' and m.inherit_teacher == ('neck', 'bbox_head')
+    # the teacher file is expanded: the run's config shows the whole teacher
+    assert m.teacher.type == 'RetinaNet' and m.teacher.backbone.depth == 101
     assert m.teacher_ckpt.startswith('https://download.openmmlab.com/mmdetection/')
     assert m.architecture.backbone.init_cfg.checkpoint == 'torchvision://resnet50'
     losses = m.distiller.distill_losses
@@ -50,36 +62,103 @@ def test_fgd_coco_model_builds_with_r101_teacher_and_r50_student(fgd_coco):
     assert len(feats) == 5 and all(f.shape[1] == 256 for f in feats)
 
 
-TRAINABLE = sorted(
-    glob.glob('configs/*.py') + glob.glob('configs/mini/*.py')
-    + glob.glob('configs/_base_/students/*.py') + glob.glob('configs/_base_/teachers/*.py'))
-
-
 @pytest.mark.parametrize('path', TRAINABLE)
 def test_every_trainable_config_is_complete(path):
     """What tools/train.py needs is there: a model, the three loops with their data, an
-    optimizer, and the package import that registers our types."""
-    cfg = Config.fromfile(path)
+    optimizer, and the package import that registers our types; and nothing else at the top
+    level than mmdet's own keys (no leftover wiring variables)."""
+    cfg = load_config(path)
     for key in ('model', 'train_dataloader', 'train_cfg', 'val_dataloader', 'val_evaluator',
                 'test_dataloader', 'optim_wrapper', 'param_scheduler', 'default_hooks'):
         assert key in cfg, f'{path} lacks {key}'
     assert 'detkd' in cfg.custom_imports.imports
+    assert 'distill' not in cfg, f'{path}: the distill wiring stayed a top-level key'
+    if 'teacher' in cfg.model:
+        assert isinstance(cfg.model.teacher, dict) and isinstance(cfg.model.architecture, dict)
+
+
+def test_base_holds_fragments_only():
+    """configs/_base_/ never inherits from outside _base_/ (mmdet's own configs aside)."""
+    for path in glob.glob('configs/_base_/**/*.py', recursive=True):
+        for base in Config._get_base_files(path):
+            if '::' in base:
+                continue
+            target = osp.normpath(osp.join(osp.dirname(path), base))
+            assert target.startswith(osp.join('configs', '_base_', '')), (path, base)
+
+
+def _normalised(cfg_dict: dict) -> dict:
+    return json.loads(json.dumps(cfg_dict, sort_keys=True, default=list))
+
+
+SNAPSHOT = 'tests/data/resolved_configs_a90ad0a.json'
+
+
+@pytest.mark.parametrize('path', sorted(json.load(open(SNAPSHOT))))
+def test_config_resolves_as_before_the_layout_by_role(path):
+    """Every config of commit a90ad0a (before configs were laid out by role), resolved then
+    with its teacher file expanded, equals the config at its new place: same model (teacher
+    included), schedule, data and runtime. Only the algorithm's name changed
+    (DetFpnTeacherDistill -> DetDistill, still registered under the old name) and the wiring
+    variables that used to stay at the top level are gone."""
+    before = json.load(open(SNAPSHOT))[path]
+    after = _normalised(load_config(path).to_dict())
+    assert sorted(after) == sorted(before)
+    for key in before:
+        assert after[key] == before[key], f'{path}: {key} differs'
+
+
+# The README's "Adding a teacher/student pair" example, run as a user would: saved as a config
+# next to the others, built, and its dumped config read back.
+def _readme_pair() -> str:
+    text = open('README.md').read()
+    match = re.search(r'<!-- pair-example -->\n```python\n(.*?)```', text, re.S)
+    assert match, 'README lost its pair example (the <!-- pair-example --> block)'
+    return match.group(1)
+
+
+def test_readme_pair_is_a_few_lines_and_builds(tmp_path):
+    code = _readme_pair()
+    assert len(code.strip().splitlines()) <= 8
+    path = 'configs/_test_readme_pair.py'
+    with open(path, 'w') as f:
+        f.write(code)
+    try:
+        cfg = load_config(path, {'model.teacher_ckpt': None, 'model.allow_random_teacher': True,
+                                 'model.teacher.backbone.init_cfg': None,
+                                 'model.architecture.backbone.init_cfg': None})
+    finally:
+        os.remove(path)
+    # the teacher file was expanded before the options, so they reach the teacher
+    assert cfg.model.teacher.backbone.init_cfg is None
+    dumped = tmp_path / 'dumped.py'
+    cfg.dump(str(dumped))
+    rerun = Config.fromfile(str(dumped))  # what a rerun from the work dir sees
+    assert rerun.model.teacher.to_dict() == cfg.model.teacher.to_dict()
+    assert rerun.model.teacher.type == 'RetinaNet'
+    model_cfg = rerun.model.copy()
+    model_cfg.pop('_scope_')
+    algo = MODELS.build(model_cfg)
+    assert type(algo).__name__ == 'DetDistill'
+    assert algo.teacher.backbone.depth == 101 and algo.teacher.backbone.groups == 64
+    assert algo.student.backbone.depth == 50
+    assert len(algo.distiller.distill_losses) == 5
 
 
 def test_demo_presets_pair_each_distillation_config_with_its_own_teacher_and_student():
     """tools/demo.py trains the preset's teacher and student and hands the teacher's
     checkpoint to the distillation config: the three must describe the same models."""
     import importlib.util
-    import os.path as osp
     spec = importlib.util.spec_from_file_location('demo', 'tools/demo.py')
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
     assert set(demo.PRESETS) == {'fgd', 'cwd-retina', 'cwd-gfl'}
     for name, preset in demo.PRESETS.items():
         student = Config.fromfile(preset['student']).model
+        teacher = Config.fromfile(preset['teacher']).model
         for path in preset['distill']:
-            model = Config.fromfile(path).model
-            assert osp.realpath(model.teacher) == osp.realpath(preset['teacher']), name
+            model = load_config(path).model
+            assert model.teacher.to_dict() == dict(teacher.to_dict(), _scope_='mmdet'), name
             assert model.architecture.to_dict() == student.to_dict(), name
             # the pair's default checkpoint is where tools/train.py puts the teacher's
             teacher_name = osp.splitext(osp.basename(preset['teacher']))[0]

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmrazor.registry import MODELS
 
 import detkd  # noqa: F401
-from conftest import make_data_samples
+from detkd.testing import make_data_samples
 
 
 def reference_cwd(s, t, tau, weight):
@@ -226,7 +226,7 @@ def test_a_misspelled_recorder_source_fails_at_build_with_the_valid_names():
 
 def test_the_checkpoint_of_another_detector_does_not_load_as_the_teacher(tmp_path):
     """A RetinaNet checkpoint given as the GFL teacher: every differing key is reported."""
-    retina = MODELS.build(dict(Config.fromfile('configs/mini/retinanet_r34_mini.py').model,
+    retina = MODELS.build(dict(Config.fromfile('configs/retinanet/retinanet_r34_mini.py').model,
                                _scope_='mmdet'))
     path = str(tmp_path / 'retina.pth')
     torch.save(dict(state_dict=retina.state_dict()), path)
@@ -276,6 +276,6 @@ def test_missing_gfl_teacher_checkpoint_says_to_train_it():
     with pytest.raises(FileNotFoundError,
                        match=r"gfl_r101vd_fpn_ms-480-800-2x-ema_coco/epoch_24.pth' does not "
                              r'exist. Train the teacher first \(python tools/train.py '
-                             r'configs/_base_/teachers/gfl_r101vd_fpn_ms-480-800-2x-ema_coco'
+                             r'configs/gfl/gfl_r101vd_fpn_ms-480-800-2x-ema_coco'
                              r'.py;'):
         MODELS.build(cfg)

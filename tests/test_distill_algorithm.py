@@ -1,4 +1,4 @@
-"""DetFpnTeacherDistill: strict teacher loading, inheriting, and the FGD wiring of the mini
+"""DetDistill: strict teacher loading, inheriting, and the FGD wiring of the mini
 config (recorders -> FGDLoss, GT from the student's data samples)."""
 import copy
 import re
@@ -9,8 +9,8 @@ from mmengine.config import Config
 from mmrazor.registry import MODELS
 
 import detkd  # noqa: F401
-from conftest import make_data_samples
-from detkd.losses import FGDLoss
+from detkd.testing import make_data_samples
+from detkd.distill.losses import FGDLoss
 
 FGD_MINI = 'configs/mini/fgd_retina_r34_r18_mini.py'
 
@@ -23,7 +23,7 @@ def _algo_cfg(**overrides):
 
 
 def _save_teacher(tmp_path, depth=34, drop=(), name='teacher.pth'):
-    model_cfg = Config.fromfile('configs/mini/retinanet_r18_mini.py').model
+    model_cfg = Config.fromfile('configs/retinanet/retinanet_r18_mini.py').model
     model_cfg.backbone.depth = depth
     model_cfg._scope_ = 'mmdet'
     torch.manual_seed(1)
@@ -165,7 +165,42 @@ def test_non_finite_distillation_loss_stops_or_skips(mode, tmp_path):
 def test_declared_loss_channels_are_checked_against_the_recorded_layers_at_build():
     cfg = _algo_cfg(teacher_ckpt=None, allow_random_teacher=True)
     cfg.distiller.distill_losses.loss_fgd_fpn2.teacher_channels = 256
-    with pytest.raises(ValueError, match=r"loss_fgd_fpn2: the teacher recorder 'fpn\[2\]' "
-                                         r"gives 64 channels but the loss declares "
-                                         r"teacher_channels=256"):
+    with pytest.raises(ValueError, match=r"loss_fgd_fpn2 \(preds_S: fpn\[2\], preds_T: fpn\[2\]; "
+                                         r"dry run on a 256x256 input\): FGDLoss expected 256 "
+                                         r"channels for the teacher feature "
+                                         r"\(teacher_channels=256\) but got 64.*"
+                                         r"set teacher_channels=64"):
         MODELS.build(cfg)
+
+
+def test_old_algorithm_name_still_builds():
+    """Configs dumped before the rename (type='DetFpnTeacherDistill') still build."""
+    algo = MODELS.build(_algo_cfg(type='DetFpnTeacherDistill', teacher_ckpt=None,
+                                  allow_random_teacher=True))
+    assert type(algo).__name__ == 'DetDistill'
+
+
+def test_a_loss_checks_its_own_inputs_at_build_through_check_inputs():
+    """The loss protocol of checks.py: a loss's check_inputs gets the dry run's records (by
+    its forward's argument names; the GT, recorded only in training, is left out), and its
+    ValueError comes back with the loss's name and the records' places."""
+    seen = {}
+
+    @MODELS.register_module(force=True)
+    class _PickyLoss(torch.nn.Module):
+
+        def forward(self, preds_S, preds_T, data_samples):
+            return (preds_S - preds_T).abs().mean()
+
+        def check_inputs(self, preds_S, preds_T, data_samples=None):
+            seen.update(preds_S=tuple(preds_S.shape), data_samples=data_samples)
+            if preds_S.shape[-1] != 7:
+                raise ValueError('set width=7 somewhere')
+
+    cfg = _algo_cfg(teacher_ckpt=None, allow_random_teacher=True)
+    cfg.distiller.distill_losses.loss_fgd_fpn1 = dict(type='_PickyLoss')
+    with pytest.raises(ValueError, match=r'loss_fgd_fpn1 \(preds_S: fpn\[1\], preds_T: '
+                                         r'fpn\[1\]; dry run on a 256x256 input\): set '
+                                         r'width=7 somewhere'):
+        MODELS.build(cfg)
+    assert seen == dict(preds_S=(1, 64, 16, 16), data_samples=None)

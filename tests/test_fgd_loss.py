@@ -6,14 +6,14 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from fgd_reference import reference_fgd_masks
+from detkd.testing import reference_fgd_masks
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.structures import InstanceData
 
-import detkd.losses.fgd as fgd_module
-from detkd.losses import FGDLoss
-from detkd.losses.fgd import build_fgd_masks
+import detkd.distill.losses.fgd as fgd_module
+from detkd.distill.losses import FGDLoss
+from detkd.distill.losses.fgd import build_fgd_masks
 
 DT = torch.float64
 

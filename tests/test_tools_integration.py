@@ -14,7 +14,7 @@ import pytest
 from conftest import free_port, run_tool
 from detkd.utils import read_logged_metrics
 
-STUDENT = 'configs/mini/retinanet_r18_mini.py'
+STUDENT = 'configs/retinanet/retinanet_r18_mini.py'
 
 
 def eval_options(detector='model'):
@@ -256,6 +256,6 @@ def test_gfl_cwd_with_ema_trains_evaluates_and_exports_the_evaluated_student(pyt
     student = str(tmp_path / 'student.pth')
     run_tool([python, 'tools/model_converters/export_student.py',
               osp.join(work_dir, 'epoch_1.pth'), student])
-    run_tool([python, 'tools/test.py', 'configs/mini/gfl_r18_mini.py', student,
+    run_tool([python, 'tools/test.py', 'configs/gfl/gfl_r18_mini.py', student,
               '--work-dir', str(tmp_path / 'test'), '--cfg-options', *EVAL])
     assert read_logged_metrics(str(tmp_path / 'test')) == in_run

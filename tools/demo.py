@@ -24,13 +24,13 @@ sys.path.insert(0, osp.join(ROOT, 'projects'))
 from detkd.utils import read_logged_metrics  # noqa: E402
 
 METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l')
-_RETINA = dict(teacher='configs/mini/retinanet_r34_mini.py',
-               student='configs/mini/retinanet_r18_mini.py')
+_RETINA = dict(teacher='configs/retinanet/retinanet_r34_mini.py',
+               student='configs/retinanet/retinanet_r18_mini.py')
 PRESETS = {
     'fgd': dict(_RETINA, distill=['configs/mini/fgd_retina_r34_r18_mini.py']),
     'cwd-retina': dict(_RETINA, distill=['configs/mini/cwd_retina_r34_r18_mini.py']),
-    'cwd-gfl': dict(teacher='configs/mini/gfl_r34vd_mini.py',
-                    student='configs/mini/gfl_r18_mini.py',
+    'cwd-gfl': dict(teacher='configs/gfl/gfl_r34vd_mini.py',
+                    student='configs/gfl/gfl_r18_mini.py',
                     distill=['configs/mini/cwd_gfl_r34vd_r18_mini.py']),
 }
 

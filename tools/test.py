@@ -5,12 +5,12 @@ import os.path as osp
 import sys
 import warnings
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'projects'))
-from detkd.utils import setup_cpu_distributed  # noqa: E402  (also applies detkd.compat)
+from detkd.utils import load_config, setup_cpu_distributed  # noqa: E402  (also applies detkd.compat)
 
 
 def parse_args():
@@ -54,10 +54,10 @@ def trigger_visualization_hook(cfg, args):
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
+    # the student and teacher config files are expanded into the run's config (saved in the
+    # work dir) before the options apply, so that model.teacher.* options reach the teacher
+    cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
 
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir

@@ -10,13 +10,13 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
                             'projects'))
-import detkd  # noqa: E402,F401
-from detkd.losses import FGDLoss  # noqa: E402
+from detkd.distill.losses import FGDLoss  # noqa: E402
+from detkd.utils import load_config  # noqa: E402
 
 
 def parse_args():
@@ -43,9 +43,7 @@ def fgd_losses(algo):
 @torch.no_grad()
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     init_default_scope('mmdet')
     from mmdet.registry import DATASETS
     from mmrazor.registry import MODELS

@@ -4,25 +4,22 @@
 
 A 2-image batch at 640x640, 5 FPN levels (strides 8..128), 256 channels,
 100 random GT boxes per image. Times are medians over ``--repeats`` runs after
-``--warmup`` runs. The loop masks come from ``tests/fgd_reference.py`` (the
-authors' per-image, per-box code), the same reference the unit tests use.
+``--warmup`` runs. The loop masks come from ``detkd.testing.reference_fgd_masks``
+(the authors' per-image, per-box code), the same reference the unit tests use.
 """
 import argparse
 import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'tests'))
-from fgd_reference import reference_fgd_masks  # noqa: E402
-
-from detkd.losses import FGDLoss  # noqa: E402
-from detkd.losses.fgd import build_fgd_masks  # noqa: E402
+from detkd.distill.losses import FGDLoss
+from detkd.distill.losses.fgd import build_fgd_masks
+from detkd.testing import reference_fgd_masks
 
 STRIDES = (8, 16, 32, 64, 128)
 

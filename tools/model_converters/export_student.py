@@ -1,7 +1,7 @@
 """Turn a distillation checkpoint into a plain mmdet checkpoint of the student.
 
     python tools/model_converters/export_student.py work_dirs/fgd/epoch_4.pth student.pth
-    python tools/test.py configs/mini/retinanet_r18_mini.py student.pth   # the student config
+    python tools/test.py configs/retinanet/retinanet_r18_mini.py student.pth   # the student config
 
 Keeps the student's weights (``architecture.*`` without the prefix) and the meta data;
 drops the teacher, the distillation losses' own modules (align convs, FGD's context

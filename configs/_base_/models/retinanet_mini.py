@@ -32,7 +32,7 @@ model = dict(
         norm_cfg=dict(type='GN', num_groups=32, requires_grad=True)),
     bbox_head=dict(
         type='RetinaHead',
-        num_classes=80,  # set from the dataset by configs/_base_/datasets/mini_coco.py users
+        num_classes=7,  # the mini dataset's classes
         in_channels=64,
         stacked_convs=2,
         feat_channels=64,

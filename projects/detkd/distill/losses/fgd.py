@@ -1,6 +1,6 @@
 """FGD: Focal and Global Knowledge Distillation for Detectors (CVPR 2022)."""
 import math
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -11,7 +11,7 @@ from mmrazor.registry import MODELS
 from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
 
-from ..connectors import feature_norm
+from ..ops import feature_norm
 
 # Largest (N, boxes, H, W) intermediate built at once by ``build_fgd_masks``;
 # more boxes are processed in chunks (2**24 float32 elements = 64 MiB).
@@ -226,7 +226,7 @@ class FGDLoss(nn.Module):
         Returns:
             Tensor: the scalar loss.
         """
-        self._check_inputs(preds_S, preds_T, data_samples)
+        self.check_inputs(preds_S, preds_T, data_samples)
         preds_T = preds_T.detach()
         if self.align is not None:
             preds_S = self.align(preds_S)
@@ -257,8 +257,12 @@ class FGDLoss(nn.Module):
         bboxes, scale_shapes = self._gather_boxes(data_samples, device)
         return build_fgd_masks(bboxes, scale_shapes, H, W, dtype)
 
-    def _check_inputs(self, preds_S: Tensor, preds_T: Tensor,
-                      data_samples: Sequence) -> None:
+    def check_inputs(self, preds_S: Tensor, preds_T: Tensor,
+                     data_samples: Optional[Sequence] = None) -> None:
+        """Raise ``ValueError`` saying which setting to change when the features do not fit
+        this loss (layout, declared channels, sizes). ``forward`` calls it; so does
+        ``DetDistill`` at build time, on what the recorders give in a dry run (without
+        ``data_samples``, which only training records)."""
         if preds_S.dim() != 4 or preds_T.dim() != 4:
             raise ValueError('FGDLoss expects (N, C, H, W) features, got '
                              f'student {tuple(preds_S.shape)} and teacher '
@@ -281,7 +285,7 @@ class FGDLoss(nn.Module):
                 'FGDLoss: student and teacher features differ in batch or '
                 f'spatial size: {tuple(preds_S.shape)} vs '
                 f'{tuple(preds_T.shape)}')
-        if len(data_samples) != preds_S.size(0):
+        if data_samples is not None and len(data_samples) != preds_S.size(0):
             raise ValueError(f'FGDLoss: got {len(data_samples)} data samples '
                              f'for a batch of {preds_S.size(0)} features')
 

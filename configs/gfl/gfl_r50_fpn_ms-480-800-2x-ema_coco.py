@@ -5,7 +5,7 @@
 # of the weights (decay 0.9998, buffers included) that is what gets evaluated and saved.
 # Trained alone, it is the fair baseline of configs/cwd_gfl_r101vd_r50.py: the seed compared
 # its distilled student (44.0) with the 1x, single-scale, no-EMA GFL R50 (41.0).
-#   bash tools/dist_train.sh configs/_base_/students/gfl_r50_fpn_ms-480-800-2x-ema_coco.py 8
+#   bash tools/dist_train.sh configs/gfl/gfl_r50_fpn_ms-480-800-2x-ema_coco.py 8
 # Paddle's EMA ramps its decay up as min(0.9998, (1 + t) / (10 + t)); MMEngine's
 # ExponentialMovingAverage uses 0.9998 from the first step, which only matters for the first
 # few thousand of the run's ~175k iterations.

@@ -1,0 +1,6 @@
+# Mini student: RetinaNet R18 (64-ch FPN and head) on the embedded mini dataset, 4 epochs.
+#   python tools/train.py configs/retinanet/retinanet_r18_mini.py
+_base_ = [
+    '../_base_/models/retinanet_mini.py', '../_base_/datasets/mini_coco.py',
+    '../_base_/schedules/schedule_mini.py', '../_base_/default_runtime_mini.py'
+]

@@ -1,3 +1,0 @@
-from .fpn_teacher_distill import DetFpnTeacherDistill
-
-__all__ = ['DetFpnTeacherDistill']

@@ -1,0 +1,7 @@
+"""What registers into MMRazor's ``MODELS``: the distillation algorithm, the losses of the
+PaddleDetection suite and the connectors they need."""
+from . import losses  # noqa: F401
+from .algorithm import DetDistill
+from .connectors import AlignNormConnector
+
+__all__ = ['DetDistill', 'AlignNormConnector']

@@ -1,0 +1,183 @@
+"""``DetDistill``: one MMRazor algorithm for every detection distillation method here."""
+from typing import List, Sequence, Union
+
+import torch
+from mmengine.logging import MessageHub, MMLogger
+from mmrazor.models import SingleTeacherDistill
+from mmrazor.models.utils import add_prefix
+from mmrazor.registry import MODELS
+
+from ..utils.config import model_cfg
+from .checks import (check_loss_inputs, check_recorder_sources, check_teacher_ckpt,
+                     load_teacher_strictly)
+
+TEACHER_FORWARDS = {
+    # what the teacher runs, and how the error messages say it
+    'neck': 'backbone and neck (extract_feat)',
+    'head': "backbone, neck and head forward (the detector's _forward: raw head outputs, "
+            'no loss, no post-processing)',
+}
+
+
+def _drop_teacher_entries(module, state_dict, prefix, local_metadata):
+    for key in [k for k in state_dict if k.startswith(f'{prefix}teacher.')]:
+        del state_dict[key]
+
+
+@MODELS.register_module()
+@MODELS.register_module(name='DetFpnTeacherDistill')  # its name before 0.2, for old configs
+class DetDistill(SingleTeacherDistill):
+    """Detection distillation with one teacher that runs only what the losses need, under
+    no_grad, its norm layers in eval mode, and that cannot silently stay random.
+
+    The student trains as the plain mmdet detector it is (its own losses, prefixed
+    ``student.``); MMRazor's ``ConfigurableDistiller`` records what the losses need from both
+    models and adds the distillation losses (prefixed ``distill.``). Before the first
+    iteration, ``checks.py`` verifies the recorders, the teacher checkpoint and, in a dry run,
+    every loss's inputs.
+
+    Args:
+        architecture (str | dict): the student: an mmdet config file (its ``model`` is used)
+            or a model dict.
+        teacher (str | dict): the teacher, likewise. ``tools/train.py`` expands a file into
+            its model dict, so that the work dir's config shows the teacher and
+            ``--cfg-options model.teacher.*`` reaches it.
+        distiller (dict): the ``ConfigurableDistiller`` (recorders, losses, mappings).
+        teacher_ckpt (str | None): the teacher's mmdet checkpoint. It must exist and match the
+            teacher exactly (strict loading: every missing or unexpected key is reported
+            before training starts).
+        teacher_forward (str): what the teacher runs: ``'neck'`` (default), backbone and neck,
+            for losses on features; ``'head'``, the head's forward too, for losses on the
+            teacher's logits (e.g. GFL's ``bbox_head.gfl_cls``).
+        allow_random_teacher (bool): the only way to run with ``teacher_ckpt=None`` (a
+            randomly initialised teacher), e.g. for smoke tests. Defaults to False.
+        inherit_teacher (Sequence[str]): prefixes of teacher parameters copied into the
+            student after weight initialisation, where names and shapes match: the
+            "inheriting strategy" of FGD (Yang et al. 2022), e.g. ``('neck', 'bbox_head')``.
+            Empty (default) disables it.
+        save_teacher (bool): keep the teacher's weights in this model's ``state_dict`` (and
+            so in the checkpoints). Defaults to False: the teacher comes from its own file,
+            checkpoints stay the student's size (plus the losses' own parameters), and
+            loading one fills the teacher's entries from the teacher already loaded.
+        on_nonfinite (str): what a NaN or infinite distillation loss does: ``'raise'``
+            (default) stops training with the loss's name and the iteration; ``'skip'`` logs
+            a warning and drops the distillation losses from that step (the student's own
+            losses still train it).
+        **kwargs: the other arguments of MMRazor's ``SingleTeacherDistill``
+            (``teacher_trainable``, ``teacher_norm_eval``, ``student_trainable``,
+            ``calculate_student_loss``, ``data_preprocessor``, ...).
+    """
+
+    def __init__(self,
+                 architecture: Union[str, dict],
+                 teacher: Union[str, dict],
+                 distiller: dict,
+                 teacher_ckpt: Union[str, None] = None,
+                 teacher_forward: str = 'neck',
+                 allow_random_teacher: bool = False,
+                 inherit_teacher: Sequence[str] = (),
+                 save_teacher: bool = False,
+                 on_nonfinite: str = 'raise',
+                 **kwargs):
+        if teacher_forward not in TEACHER_FORWARDS:
+            raise ValueError(f'teacher_forward must be one of {sorted(TEACHER_FORWARDS)}, '
+                             f'got {teacher_forward!r}')
+        if on_nonfinite not in ('raise', 'skip'):
+            raise ValueError(f"on_nonfinite must be 'raise' or 'skip', got {on_nonfinite!r}")
+        check_teacher_ckpt(teacher_ckpt, allow_random_teacher, teacher)
+        student = MODELS.build(model_cfg(architecture, 'student'))
+        teacher = MODELS.build(model_cfg(teacher, 'teacher'))
+        check_recorder_sources(distiller.get('student_recorders'), student, 'student')
+        check_recorder_sources(distiller.get('teacher_recorders'), teacher, 'teacher')
+        super().__init__(architecture=student, teacher=teacher, distiller=distiller,
+                         teacher_ckpt=None, **kwargs)
+        self.teacher_ckpt = teacher_ckpt
+        self.teacher_forward = teacher_forward
+        self.inherit_teacher = tuple(inherit_teacher)
+        self.on_nonfinite = on_nonfinite
+        if teacher_ckpt is not None:
+            load_teacher_strictly(self.teacher, teacher_ckpt)
+        check_loss_inputs(self.student, self.teacher, self._run_teacher,
+                          self._teacher_runs(), self.distiller)
+        if not save_teacher:
+            self._register_state_dict_hook(_drop_teacher_entries)
+            self._register_load_state_dict_pre_hook(self._fill_teacher_entries)
+
+    def _teacher_runs(self) -> str:
+        others = [f"teacher_forward={k!r}" for k in TEACHER_FORWARDS
+                  if k != self.teacher_forward]
+        return (f'{TEACHER_FORWARDS[self.teacher_forward]} (teacher_forward='
+                f'{self.teacher_forward!r}; a module outside that needs '
+                f'{" or ".join(others)})')
+
+    def _run_teacher(self, batch_inputs: torch.Tensor):
+        """The teacher's part of a step: ``extract_feat``, or ``_forward`` (head too)."""
+        if self.teacher_forward == 'head':
+            return self.teacher._forward(batch_inputs)
+        return self.teacher.extract_feat(batch_inputs)
+
+    def _fill_teacher_entries(self, state_dict, prefix, *args) -> None:
+        for key, value in self.teacher.state_dict().items():
+            state_dict.setdefault(f'{prefix}teacher.{key}', value)
+
+    def loss(self, batch_inputs, data_samples=None):
+        """The teacher's step (``teacher_forward``) under no_grad, the student's own losses,
+        the distillation losses, and a stop (or skip) on a non-finite distillation loss."""
+        distiller = self.distiller
+        # deliveries record the teacher's data first, then override the student's
+        distiller.set_deliveries_override(False)
+        with distiller.teacher_recorders, distiller.deliveries:
+            if self.teacher_trainable:
+                self._run_teacher(batch_inputs)
+            else:
+                with torch.no_grad():
+                    self._run_teacher(batch_inputs)
+        distiller.set_deliveries_override(True)
+        with distiller.student_recorders, distiller.deliveries:
+            student_losses = self.student(batch_inputs, data_samples, mode='loss')
+        losses = add_prefix(student_losses, 'student')
+        if not self.distillation_stopped:
+            losses.update(add_prefix(distiller.compute_distill_losses(), 'distill'))
+
+        bad = {k: v for k, v in losses.items()
+               if k.startswith('distill.') and not torch.isfinite(v).all()}
+        if bad:
+            it = MessageHub.get_current_instance().get_info('iter')
+            what = ', '.join(f'{k}={v.detach().float().mean().item()}' for k, v in bad.items())
+            if self.on_nonfinite == 'raise':
+                raise FloatingPointError(
+                    f'non-finite distillation loss at iteration {it}: {what}. Check the '
+                    'teacher checkpoint and the loss weights, or set '
+                    "model.on_nonfinite='skip' to skip such steps.")
+            MMLogger.get_current_instance().warning(
+                f'skipping the distillation losses of iteration {it}: {what}')
+            losses = {k: v for k, v in losses.items() if not k.startswith('distill.')}
+        return losses
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if self.inherit_teacher:
+            self._inherit_from_teacher()
+
+    @torch.no_grad()
+    def _inherit_from_teacher(self) -> List[str]:
+        teacher_state = self.teacher.state_dict()
+        student_state = self.student.state_dict()
+        copied, skipped = [], []
+        for name, value in teacher_state.items():
+            if not name.startswith(self.inherit_teacher):
+                continue
+            if name in student_state and student_state[name].shape == value.shape:
+                student_state[name].copy_(value)
+                copied.append(name)
+            else:
+                skipped.append(name)
+        if not copied:
+            raise RuntimeError(
+                f'inherit_teacher={self.inherit_teacher}: no teacher parameter with these '
+                'prefixes matches the student in name and shape')
+        MMLogger.get_current_instance().info(
+            f'inherited {len(copied)} tensors from the teacher ({self.inherit_teacher}); '
+            f'{len(skipped)} skipped for a name or shape mismatch'
+            + (f': {", ".join(skipped[:6])}' if skipped else ''))
+        return copied

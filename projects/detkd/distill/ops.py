@@ -1,0 +1,14 @@
+"""Tensor helpers shared by the losses and connectors."""
+from torch import Tensor
+
+
+def feature_norm(feat: Tensor) -> Tensor:
+    """PaddleDetection's ``feature_norm``: standardise each channel of an (N, C, H, W)
+    feature over the batch and space (N*H*W values, not per image):
+    ``(f - mean_c) / (std_c + 1e-6)`` with the unbiased std (the biased one for a single
+    value, whose unbiased std is undefined)."""
+    dims = (0, 2, 3)
+    n = feat.numel() // feat.size(1)
+    mean = feat.mean(dim=dims, keepdim=True)
+    std = feat.std(dim=dims, keepdim=True, correction=1 if n > 1 else 0)
+    return (feat - mean) / (std + 1e-6)

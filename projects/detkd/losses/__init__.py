@@ -1,3 +1,0 @@
-from .fgd import FGDLoss
-
-__all__ = ['FGDLoss']
