@@ -138,9 +138,10 @@ def test_ensure_keeps_a_complete_dataset_and_regenerates_without_marker(tmp_path
 
 
 def test_ensure_regenerates_on_other_parameters_files_or_version(tmp_path, monkeypatch):
-    # Calls without sizes regenerate with the defaults: make those small for speed.
-    monkeypatch.setattr(mini_coco, 'DEFAULT_NUM_TRAIN', 5)
-    monkeypatch.setattr(mini_coco, 'DEFAULT_NUM_VAL', 2)
+    # Calls without sizes regenerate with the defaults: make those small for speed. They
+    # are patched in mini_coco.generate, the module whose ensure_mini_coco reads them.
+    monkeypatch.setattr(mini_coco.generate, 'DEFAULT_NUM_TRAIN', 5)
+    monkeypatch.setattr(mini_coco.generate, 'DEFAULT_NUM_VAL', 2)
     root = tmp_path / 'mini_coco'
     ensure_mini_coco(root, num_train=6, num_val=2, progress=False)
 
@@ -152,7 +153,7 @@ def test_ensure_regenerates_on_other_parameters_files_or_version(tmp_path, monke
     assert info['generated'] and info['params'] == dict(num_train=5, num_val=2, seed=0)
     assert len(list((root / 'train').glob('*.jpg'))) == 5
 
-    monkeypatch.setattr(mini_coco, 'VERSION', 'mini_coco-test')
+    monkeypatch.setattr(mini_coco.generate, 'VERSION', 'mini_coco-test')
     info = ensure_mini_coco(root, progress=False)
     assert info['generated'] and info['version'] == 'mini_coco-test'
     assert not ensure_mini_coco(root, progress=False)['generated']
@@ -203,9 +204,9 @@ def test_mmdet_dataset_from_base_config(tmp_path, monkeypatch):
     from mmdet.utils import register_all_modules
     register_all_modules()
     # A fresh data_root: the dataset class must generate the data itself. Small default
-    # sizes keep the test quick.
-    monkeypatch.setattr(mini_coco, 'DEFAULT_NUM_TRAIN', 12)
-    monkeypatch.setattr(mini_coco, 'DEFAULT_NUM_VAL', 3)
+    # sizes keep the test quick (patched in mini_coco.generate, where they are read).
+    monkeypatch.setattr(mini_coco.generate, 'DEFAULT_NUM_TRAIN', 12)
+    monkeypatch.setattr(mini_coco.generate, 'DEFAULT_NUM_VAL', 3)
     root = tmp_path / 'data' / 'mini_coco'
     cfg = Config.fromfile(str(REPO / 'configs' / '_base_' / 'datasets' / 'mini_coco.py'))
     dataset_cfg = cfg.train_dataloader.dataset
