@@ -4,8 +4,9 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 # make demo DEMO=cwd-retina | cwd-gfl: see tools/demo.py --help
 DEMO ?= fgd
+LINT_PATHS := projects tools tests configs
 
-.PHONY: install test demo dataset clean
+.PHONY: install test test-fast lint format demo dataset clean
 
 install:
 	@bash scripts/install.sh
@@ -13,8 +14,24 @@ install:
 dataset: install
 	$(PY) tools/dataset/make_mini_coco.py --out data/mini_coco
 
+# everything: unit tests and the integration runs of the tools (marked `integration`)
 test: install
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# the unit tests only, for the edit-test loop (under a minute)
+test-fast: install
+	$(PY) -m pytest tests -m "not integration" $(PYTEST_ARGS)
+
+# OpenMMLab's lint set, as .pre-commit-config.yaml runs it (settings in setup.cfg)
+lint: install
+	$(VENV)/bin/flake8 $(LINT_PATHS)
+	$(VENV)/bin/isort --check-only --diff $(LINT_PATHS)
+	$(VENV)/bin/yapf --diff --recursive $(LINT_PATHS)
+
+# rewrite the tree the way `make lint` wants it
+format: install
+	$(VENV)/bin/isort $(LINT_PATHS)
+	$(VENV)/bin/yapf --in-place --recursive $(LINT_PATHS)
 
 demo: install
 	$(PY) tools/demo.py --preset $(DEMO)

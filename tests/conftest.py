@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 os.chdir(ROOT)  # configs name data/ and configs/ relative to the repository root, as mmdet's do
@@ -20,11 +19,12 @@ def free_port():
 def run_tool(args, env=None, timeout=600):
     """Run a command from the repository root; fail the test with its output if it fails."""
     full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
-    proc = subprocess.run(args, cwd=ROOT, env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        args, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
-        pytest.fail(f'{" ".join(map(str, args))} exited {proc.returncode}\n'
-                    f'--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n{proc.stderr[-6000:]}')
+        pytest.fail(
+            f'{" ".join(map(str, args))} exited {proc.returncode}\n'
+            f'--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n{proc.stderr[-6000:]}')
     return proc
 
 

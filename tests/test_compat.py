@@ -4,8 +4,8 @@ import torch
 import torch.nn.functional as F
 
 import detkd  # noqa: F401  (applies the compat module)
-from detkd.testing import make_data_samples
 from detkd import compat
+from detkd.testing import make_data_samples
 
 
 def test_mmrazor_models_and_engine_import():
@@ -40,28 +40,32 @@ def _tiny_retinanet(depth):
     return cfg
 
 
+@pytest.mark.integration
 def test_fpn_teacher_distill_with_cwd_builds_and_matches_hand_computation():
     """An MMRazor FpnTeacherDistill (RetinaNet R18 teacher and student, CWD on two FPN
     levels) builds from config, runs its loss, and the CWD value equals the formula computed
     here from the recorded features."""
     from mmrazor.registry import MODELS
     torch.manual_seed(0)
-    algo = MODELS.build(dict(
-        type='FpnTeacherDistill',
-        architecture=_tiny_retinanet(18),
-        teacher=_tiny_retinanet(18),
-        distiller=dict(
-            type='ConfigurableDistiller',
-            student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
-            teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
-            distill_losses=dict(
-                loss_cwd_p3=dict(type='ChannelWiseDivergence', tau=2, loss_weight=5),
-                loss_cwd_p4=dict(type='ChannelWiseDivergence', tau=2, loss_weight=5)),
-            loss_forward_mappings=dict(
-                loss_cwd_p3=dict(preds_S=dict(from_student=True, recorder='fpn', data_idx=0),
-                                 preds_T=dict(from_student=False, recorder='fpn', data_idx=0)),
-                loss_cwd_p4=dict(preds_S=dict(from_student=True, recorder='fpn', data_idx=1),
-                                 preds_T=dict(from_student=False, recorder='fpn', data_idx=1))))))
+    algo = MODELS.build(
+        dict(
+            type='FpnTeacherDistill',
+            architecture=_tiny_retinanet(18),
+            teacher=_tiny_retinanet(18),
+            distiller=dict(
+                type='ConfigurableDistiller',
+                student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
+                teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
+                distill_losses=dict(
+                    loss_cwd_p3=dict(type='ChannelWiseDivergence', tau=2, loss_weight=5),
+                    loss_cwd_p4=dict(type='ChannelWiseDivergence', tau=2, loss_weight=5)),
+                loss_forward_mappings=dict(
+                    loss_cwd_p3=dict(
+                        preds_S=dict(from_student=True, recorder='fpn', data_idx=0),
+                        preds_T=dict(from_student=False, recorder='fpn', data_idx=0)),
+                    loss_cwd_p4=dict(
+                        preds_S=dict(from_student=True, recorder='fpn', data_idx=1),
+                        preds_T=dict(from_student=False, recorder='fpn', data_idx=1))))))
     algo.init_weights()
     algo.train()
     inputs = torch.randn(2, 3, 64, 64)
@@ -77,7 +81,7 @@ def test_fpn_teacher_distill_with_cwd_builds_and_matches_hand_computation():
         tau = 2.0
         p_t = F.softmax(t.reshape(n * c, h * w) / tau, dim=1)
         log_p_s = F.log_softmax(s.reshape(n * c, h * w) / tau, dim=1)
-        expected = 5 * tau ** 2 * (p_t * (p_t.log() - log_p_s)).sum() / (n * c)
+        expected = 5 * tau**2 * (p_t * (p_t.log() - log_p_s)).sum() / (n * c)
         torch.testing.assert_close(losses[key].detach(), expected, rtol=1e-4, atol=1e-6)
     # the teacher is frozen: the distillation loss only trains the student
     total = sum(v for k, v in losses.items() if k.startswith('distill'))

@@ -17,8 +17,8 @@ from detkd.utils import load_config
 
 FAMILIES = ('retinanet', 'gfl')  # trainable students and teachers, by detector family
 TRAINABLE = sorted(
-    glob.glob('configs/*.py') + glob.glob('configs/mini/*.py')
-    + [p for f in FAMILIES for p in glob.glob(f'configs/{f}/*.py')])
+    glob.glob('configs/*.py') + glob.glob('configs/mini/*.py') +
+    [p for f in FAMILIES for p in glob.glob(f'configs/{f}/*.py')])
 
 
 @pytest.fixture(scope='module')
@@ -31,8 +31,8 @@ def test_fgd_coco_recipe_is_the_seed_setting(fgd_coco):
     assert cfg.train_cfg.max_epochs == 24
     steps = [s for s in cfg.param_scheduler if s['type'] == 'MultiStepLR'][0]
     assert steps['milestones'] == [16, 22]
-    assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=0.01, momentum=0.9,
-                                               weight_decay=0.0001)
+    assert cfg.optim_wrapper.optimizer == dict(
+        type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001)
     assert cfg.optim_wrapper.clip_grad == dict(max_norm=35, norm_type=2)
     assert cfg.train_dataloader.batch_size == 2 and cfg.auto_scale_lr.base_batch_size == 16
     resize = [t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'RandomResize']
@@ -47,10 +47,11 @@ def test_fgd_coco_recipe_is_the_seed_setting(fgd_coco):
     losses = m.distiller.distill_losses
     assert len(losses) == 5
     for loss in losses.values():
-        assert (loss.temp, loss.alpha_fgd, loss.beta_fgd, loss.gamma_fgd, loss.lambda_fgd) == (
-            0.5, 0.001, 0.0005, 0.0005, 0.000005)
+        assert (loss.temp, loss.alpha_fgd, loss.beta_fgd, loss.gamma_fgd,
+                loss.lambda_fgd) == (0.5, 0.001, 0.0005, 0.0005, 0.000005)
 
 
+@pytest.mark.integration
 def test_fgd_coco_model_builds_with_r101_teacher_and_r50_student(fgd_coco):
     model_cfg = fgd_coco.model.copy()
     model_cfg.pop('_scope_')
@@ -117,6 +118,7 @@ def _readme_pair() -> str:
     return match.group(1)
 
 
+@pytest.mark.integration
 def test_readme_pair_is_a_few_lines_and_builds(tmp_path):
     code = _readme_pair()
     assert len(code.strip().splitlines()) <= 8
@@ -124,9 +126,13 @@ def test_readme_pair_is_a_few_lines_and_builds(tmp_path):
     with open(path, 'w') as f:
         f.write(code)
     try:
-        cfg = load_config(path, {'model.teacher_ckpt': None, 'model.allow_random_teacher': True,
-                                 'model.teacher.backbone.init_cfg': None,
-                                 'model.architecture.backbone.init_cfg': None})
+        cfg = load_config(
+            path, {
+                'model.teacher_ckpt': None,
+                'model.allow_random_teacher': True,
+                'model.teacher.backbone.init_cfg': None,
+                'model.architecture.backbone.init_cfg': None
+            })
     finally:
         os.remove(path)
     # the teacher file was expanded before the options, so they reach the teacher

@@ -23,19 +23,21 @@ def reference_cwd(s, t, tau, weight):
             ls = math.log(sum(math.exp(v) for v in zs))
             lt = math.log(sum(math.exp(v) for v in zt))
             total += sum(math.exp(b - lt) * ((b - lt) - (a - ls)) for a, b in zip(zs, zt))
-    return weight * tau ** 2 * total / (n * c)
+    return weight * tau**2 * total / (n * c)
 
 
 @pytest.mark.parametrize('tau', [1.0, 4.0])
 def test_channel_wise_divergence_matches_an_independent_formulation(tau):
     torch.manual_seed(0)
-    s, t = torch.randn(2, 3, 4, 5, dtype=torch.float64), torch.randn(2, 3, 4, 5,
-                                                                    dtype=torch.float64)
+    s, t = torch.randn(
+        2, 3, 4, 5, dtype=torch.float64), torch.randn(
+            2, 3, 4, 5, dtype=torch.float64)
     loss = MODELS.build(dict(type='ChannelWiseDivergence', tau=tau, loss_weight=5.0))
     assert loss(s, t).item() == pytest.approx(reference_cwd(s, t, tau, 5.0), rel=1e-10)
     assert loss(t, t).item() == pytest.approx(0.0, abs=1e-12)  # identical features
 
 
+@pytest.mark.integration
 def test_cwd_mini_wiring_trains_the_student_only():
     algo = MODELS.build(_mini_cfg('configs/mini/cwd_retina_r34_r18_mini.py'))
     algo.init_weights()
@@ -64,8 +66,9 @@ def test_cwd_coco_recipe():
     assert len(losses) == 5 and all(
         (v.type, v.tau, v.loss_weight) == ('ChannelWiseDivergence', 1.0, 5.0)
         for v in losses.values())
-    assert [m.distiller.loss_forward_mappings[f'loss_cwd_fpn{i}'].preds_T.data_idx
-            for i in range(5)] == list(range(5))
+    assert [
+        m.distiller.loss_forward_mappings[f'loss_cwd_fpn{i}'].preds_T.data_idx for i in range(5)
+    ] == list(range(5))
 
 
 def reference_standardize(x):
@@ -75,7 +78,7 @@ def reference_standardize(x):
     for j in range(c):
         vals = x[:, j].flatten().tolist()
         mean = sum(vals) / len(vals)
-        std = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1))
+        std = math.sqrt(sum((v - mean)**2 for v in vals) / (len(vals) - 1))
         out[:, j] = (x[:, j] - mean) / (std + 1e-6)
     return out
 
@@ -83,8 +86,11 @@ def reference_standardize(x):
 def reference_align(x, weight, bias):
     """A 1x1 conv as explicit per-channel weighted sums."""
     n, c, h, w = x.shape
-    return torch.stack([sum(weight[o, i, 0, 0] * x[:, i] for i in range(c)) + bias[o]
-                        for o in range(weight.size(0))], dim=1)
+    return torch.stack([
+        sum(weight[o, i, 0, 0] * x[:, i] for i in range(c)) + bias[o]
+        for o in range(weight.size(0))
+    ],
+                       dim=1)
 
 
 @pytest.mark.parametrize('tau', [1.0, 4.0])
@@ -95,8 +101,9 @@ def test_cwd_with_align_norm_connectors_matches_reference(tau, normalize):
     torch.manual_seed(1)
     s = torch.randn(2, 3, 4, 5, dtype=torch.float64) * 3 + 1
     t = torch.randn(2, 5, 4, 5, dtype=torch.float64) * 2 - 1
-    s_conn = MODELS.build(dict(type='AlignNormConnector', in_channel=3, out_channel=5,
-                               normalize=normalize)).double()
+    s_conn = MODELS.build(
+        dict(type='AlignNormConnector', in_channel=3, out_channel=5,
+             normalize=normalize)).double()
     t_conn = MODELS.build(dict(type='AlignNormConnector', normalize=normalize)).double()
     assert not list(t_conn.parameters())  # the teacher side has nothing to learn
     loss = MODELS.build(dict(type='ChannelWiseDivergence', tau=tau, loss_weight=5.0))
@@ -150,13 +157,18 @@ def test_retina_cwd_with_different_channels_fails_at_build_then_trains_with_alig
     cfg = _mini_cfg('configs/mini/cwd_retina_r34_r18_mini.py')
     cfg.architecture.neck.out_channels = 32
     cfg.architecture.bbox_head.in_channels = 32
-    with pytest.raises(ValueError, match=r"loss_cwd_fpn0: preds_S \(fpn\[0\]\) has shape "
-                                         r"\(1, 32, 32, 32\) but preds_T \(fpn\[0\]\) has "
-                                         r"\(1, 64, 32, 32\).*in_channel=32, out_channel=64"):
+    with pytest.raises(
+            ValueError,
+            match=r"loss_cwd_fpn0: preds_S \(fpn\[0\]\) has shape "
+            r"\(1, 32, 32, 32\) but preds_T \(fpn\[0\]\) has "
+            r"\(1, 64, 32, 32\).*in_channel=32, out_channel=64"):
         MODELS.build(cfg)
     d = cfg.distiller
-    d.connectors = {f's_align{i}': dict(type='AlignNormConnector', in_channel=32,
-                                        out_channel=64, normalize=False) for i in range(5)}
+    d.connectors = {
+        f's_align{i}':
+        dict(type='AlignNormConnector', in_channel=32, out_channel=64, normalize=False)
+        for i in range(5)
+    }
     for i in range(5):
         d.loss_forward_mappings[f'loss_cwd_fpn{i}'].preds_S.connector = f's_align{i}'
     algo = MODELS.build(cfg)
@@ -210,34 +222,44 @@ def test_gfl_cwd_gradients_reach_the_student_head_and_never_the_teacher():
 
 def test_head_records_need_the_teacher_head_to_run():
     cfg = _mini_cfg('configs/mini/cwd_gfl_r34vd_r18_mini.py', teacher_forward='neck')
-    with pytest.raises(ValueError, match=r"loss_cwd_cls0.preds_T: the teacher recorder 'cls' "
-                                         r"\(bbox_head.gfl_cls\) holds 0 record.*"
-                                         r"teacher_forward='head'"):
+    with pytest.raises(
+            ValueError,
+            match=r"loss_cwd_cls0.preds_T: the teacher recorder 'cls' "
+            r"\(bbox_head.gfl_cls\) holds 0 record.*"
+            r"teacher_forward='head'"):
         MODELS.build(cfg)
 
 
 def test_a_misspelled_recorder_source_fails_at_build_with_the_valid_names():
     cfg = _mini_cfg('configs/mini/cwd_gfl_r34vd_r18_mini.py')
     cfg.distiller.teacher_recorders.cls.source = 'bbox_head.gfl_cl'
-    with pytest.raises(KeyError, match=r"teacher recorder 'cls'.*no module 'bbox_head.gfl_cl'"
-                                       r".*Closest names: bbox_head.gfl_cls"):
+    with pytest.raises(
+            KeyError,
+            match=r"teacher recorder 'cls'.*no module 'bbox_head.gfl_cl'"
+            r".*Closest names: bbox_head.gfl_cls"):
         MODELS.build(cfg)
 
 
 def test_the_checkpoint_of_another_detector_does_not_load_as_the_teacher(tmp_path):
     """A RetinaNet checkpoint given as the GFL teacher: every differing key is reported."""
-    retina = MODELS.build(dict(Config.fromfile('configs/retinanet/retinanet_r34_mini.py').model,
-                               _scope_='mmdet'))
+    retina = MODELS.build(
+        dict(Config.fromfile('configs/retinanet/retinanet_r34_mini.py').model, _scope_='mmdet'))
     path = str(tmp_path / 'retina.pth')
     torch.save(dict(state_dict=retina.state_dict()), path)
-    with pytest.raises(RuntimeError, match=r'(?s)does not match the teacher model \(GFL\).*'
-                                           r'missing \(module, tensors\): .*bbox_head.gfl_cls '
-                                           r'\(2\).*unexpected \(module, tensors\): .*'
-                                           r'bbox_head.retina_cls \(2\)'):
-        MODELS.build(_mini_cfg('configs/mini/cwd_gfl_r34vd_r18_mini.py', teacher_ckpt=path,
-                               allow_random_teacher=False))
+    with pytest.raises(
+            RuntimeError,
+            match=r'(?s)does not match the teacher model \(GFL\).*'
+            r'missing \(module, tensors\): .*bbox_head.gfl_cls '
+            r'\(2\).*unexpected \(module, tensors\): .*'
+            r'bbox_head.retina_cls \(2\)'):
+        MODELS.build(
+            _mini_cfg(
+                'configs/mini/cwd_gfl_r34vd_r18_mini.py',
+                teacher_ckpt=path,
+                allow_random_teacher=False))
 
 
+@pytest.mark.integration
 def test_cwd_gfl_coco_recipe_and_model():
     cfg = Config.fromfile('configs/cwd_gfl_r101vd_r50.py')
     # the seed's (teacher's) recipe: 2x, steps 16/22, multi-scale 480..800 step 32, EMA
@@ -253,8 +275,8 @@ def test_cwd_gfl_coco_recipe_and_model():
     assert m.architecture.backbone.init_cfg.checkpoint == 'torchvision://resnet50'
     teacher = Config.fromfile(m.teacher).model
     assert (teacher.backbone.type, teacher.backbone.depth) == ('ResNetV1d', 101)
-    assert teacher.backbone.init_cfg == dict(type='PretrainedMMClsResNet',
-                                             checkpoint='mmcls://resnet101_v1d')
+    assert teacher.backbone.init_cfg == dict(
+        type='PretrainedMMClsResNet', checkpoint='mmcls://resnet101_v1d')
     losses = m.distiller.distill_losses
     assert len(losses) == 10 and all(
         (v.type, v.tau, v.loss_weight) == ('ChannelWiseDivergence', 1.0, 5.0)
@@ -273,9 +295,10 @@ def test_cwd_gfl_coco_recipe_and_model():
 def test_missing_gfl_teacher_checkpoint_says_to_train_it():
     cfg = Config.fromfile('configs/cwd_gfl_r101vd_r50.py').model
     cfg.pop('_scope_')
-    with pytest.raises(FileNotFoundError,
-                       match=r"gfl_r101vd_fpn_ms-480-800-2x-ema_coco/epoch_24.pth' does not "
-                             r'exist. Train the teacher first \(python tools/train.py '
-                             r'configs/gfl/gfl_r101vd_fpn_ms-480-800-2x-ema_coco'
-                             r'.py;'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r"gfl_r101vd_fpn_ms-480-800-2x-ema_coco/epoch_24.pth' does not "
+            r'exist. Train the teacher first \(python tools/train.py '
+            r'configs/gfl/gfl_r101vd_fpn_ms-480-800-2x-ema_coco'
+            r'.py;'):
         MODELS.build(cfg)

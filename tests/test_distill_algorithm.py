@@ -9,8 +9,8 @@ from mmengine.config import Config
 from mmrazor.registry import MODELS
 
 import detkd  # noqa: F401
-from detkd.testing import make_data_samples
 from detkd.distill.losses import FGDLoss
+from detkd.testing import make_data_samples
 
 FGD_MINI = 'configs/mini/fgd_retina_r34_r18_mini.py'
 
@@ -55,18 +55,21 @@ def test_teacher_checkpoint_of_another_architecture_is_refused(tmp_path):
     msg = str(err.value)
     assert 'does not match the teacher' in msg
     # R34 has blocks R18 lacks: layer1.2 (conv1, bn1, conv2, bn2: 2 + 5 + 1 + 5 tensors)
-    assert re.search(r'missing \(module, tensors\): backbone\.layer1\.2\.bn1 \(5\), '
-                     r'backbone\.layer1\.2\.bn2 \(5\), backbone\.layer1\.2\.conv1 \(1\)',
-                     msg), msg
+    assert re.search(
+        r'missing \(module, tensors\): backbone\.layer1\.2\.bn1 \(5\), '
+        r'backbone\.layer1\.2\.bn2 \(5\), backbone\.layer1\.2\.conv1 \(1\)', msg), msg
 
 
 def test_partly_matching_teacher_checkpoint_is_refused(tmp_path):
-    path, _ = _save_teacher(tmp_path, drop=('bbox_head.retina_cls',))
-    with pytest.raises(RuntimeError, match=r'missing \(module, tensors\): '
-                                           r'bbox_head\.retina_cls \(2\) \[2 tensors\]'):
+    path, _ = _save_teacher(tmp_path, drop=('bbox_head.retina_cls', ))
+    with pytest.raises(
+            RuntimeError,
+            match=r'missing \(module, tensors\): '
+            r'bbox_head\.retina_cls \(2\) \[2 tensors\]'):
         MODELS.build(_algo_cfg(teacher_ckpt=path))
 
 
+@pytest.mark.integration
 def test_teacher_loads_strictly_survives_init_and_student_inherits(tmp_path):
     path, state = _save_teacher(tmp_path)
     algo = MODELS.build(_algo_cfg(teacher_ckpt=path))
@@ -83,6 +86,7 @@ def test_teacher_loads_strictly_survives_init_and_student_inherits(tmp_path):
     assert not torch.equal(student['backbone.conv1.weight'], state['backbone.conv1.weight'])
 
 
+@pytest.mark.integration
 def test_fgd_wiring_feeds_fpn_levels_and_student_gt_to_each_loss(tmp_path):
     path, _ = _save_teacher(tmp_path)
     algo = MODELS.build(_algo_cfg(teacher_ckpt=path))
@@ -103,10 +107,11 @@ def test_fgd_wiring_feeds_fpn_levels_and_student_gt_to_each_loss(tmp_path):
         loss_mod = algo.distiller.distill_losses[f'loss_fgd_fpn{i}']
         assert isinstance(loss_mod, FGDLoss)
         expected = loss_mod(fs[i], ft[i], samples)
-        torch.testing.assert_close(losses[f'distill.loss_fgd_fpn{i}'].detach(),
-                                   expected.detach(), rtol=1e-4, atol=1e-7)
+        torch.testing.assert_close(
+            losses[f'distill.loss_fgd_fpn{i}'].detach(), expected.detach(), rtol=1e-4, atol=1e-7)
 
 
+@pytest.mark.integration
 def test_state_dict_leaves_the_teacher_out_and_loads_back_strictly(tmp_path):
     path, state = _save_teacher(tmp_path)
     algo = MODELS.build(_algo_cfg(teacher_ckpt=path))
@@ -125,13 +130,16 @@ def test_state_dict_leaves_the_teacher_out_and_loads_back_strictly(tmp_path):
 def test_recorder_on_a_module_that_does_not_exist_fails_at_build_with_names():
     cfg = _algo_cfg(teacher_ckpt=None, allow_random_teacher=True)
     cfg.distiller.student_recorders.fpn.source = 'necks'
-    with pytest.raises(KeyError, match=r"student recorder 'fpn'.*no module 'necks'.*"
-                                       r"Closest names: neck"):
+    with pytest.raises(
+            KeyError, match=r"student recorder 'fpn'.*no module 'necks'.*"
+            r"Closest names: neck"):
         MODELS.build(cfg)
     cfg = _algo_cfg(teacher_ckpt=None, allow_random_teacher=True)
     cfg.distiller.teacher_recorders.fpn.source = 'neck.fpn_convs.9.conv'
-    with pytest.raises(KeyError, match=r"teacher recorder 'fpn'.*Top-level modules: "
-                                       r"backbone, bbox_head, data_preprocessor, neck"):
+    with pytest.raises(
+            KeyError,
+            match=r"teacher recorder 'fpn'.*Top-level modules: "
+            r"backbone, bbox_head, data_preprocessor, neck"):
         MODELS.build(cfg)
 
 
@@ -165,18 +173,20 @@ def test_non_finite_distillation_loss_stops_or_skips(mode, tmp_path):
 def test_declared_loss_channels_are_checked_against_the_recorded_layers_at_build():
     cfg = _algo_cfg(teacher_ckpt=None, allow_random_teacher=True)
     cfg.distiller.distill_losses.loss_fgd_fpn2.teacher_channels = 256
-    with pytest.raises(ValueError, match=r"loss_fgd_fpn2 \(preds_S: fpn\[2\], preds_T: fpn\[2\]; "
-                                         r"dry run on a 256x256 input\): FGDLoss expected 256 "
-                                         r"channels for the teacher feature "
-                                         r"\(teacher_channels=256\) but got 64.*"
-                                         r"set teacher_channels=64"):
+    with pytest.raises(
+            ValueError,
+            match=r"loss_fgd_fpn2 \(preds_S: fpn\[2\], preds_T: fpn\[2\]; "
+            r"dry run on a 256x256 input\): FGDLoss expected 256 "
+            r"channels for the teacher feature "
+            r"\(teacher_channels=256\) but got 64.*"
+            r"set teacher_channels=64"):
         MODELS.build(cfg)
 
 
 def test_old_algorithm_name_still_builds():
     """Configs dumped before the rename (type='DetFpnTeacherDistill') still build."""
-    algo = MODELS.build(_algo_cfg(type='DetFpnTeacherDistill', teacher_ckpt=None,
-                                  allow_random_teacher=True))
+    algo = MODELS.build(
+        _algo_cfg(type='DetFpnTeacherDistill', teacher_ckpt=None, allow_random_teacher=True))
     assert type(algo).__name__ == 'DetDistill'
 
 
@@ -199,8 +209,10 @@ def test_a_loss_checks_its_own_inputs_at_build_through_check_inputs():
 
     cfg = _algo_cfg(teacher_ckpt=None, allow_random_teacher=True)
     cfg.distiller.distill_losses.loss_fgd_fpn1 = dict(type='_PickyLoss')
-    with pytest.raises(ValueError, match=r'loss_fgd_fpn1 \(preds_S: fpn\[1\], preds_T: '
-                                         r'fpn\[1\]; dry run on a 256x256 input\): set '
-                                         r'width=7 somewhere'):
+    with pytest.raises(
+            ValueError,
+            match=r'loss_fgd_fpn1 \(preds_S: fpn\[1\], preds_T: '
+            r'fpn\[1\]; dry run on a 256x256 input\): set '
+            r'width=7 somewhere'):
         MODELS.build(cfg)
     assert seen == dict(preds_S=(1, 64, 16, 16), data_samples=None)

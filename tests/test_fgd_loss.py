@@ -6,7 +6,6 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from detkd.testing import reference_fgd_masks
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import HorizontalBoxes
 from mmengine.structures import InstanceData
@@ -14,6 +13,7 @@ from mmengine.structures import InstanceData
 import detkd.distill.losses.fgd as fgd_module
 from detkd.distill.losses import FGDLoss
 from detkd.distill.losses.fgd import build_fgd_masks
+from detkd.testing import reference_fgd_masks
 
 DT = torch.float64
 
@@ -23,9 +23,16 @@ class RefFGD(nn.Module):
     """The authors' FeatureLoss, per image and per box, same parameter names,
     plus Paddle's ``feature_norm`` and a ``loss_weight``."""
 
-    def __init__(self, student_channels, teacher_channels, temp=0.5,
-                 alpha_fgd=0.001, beta_fgd=0.0005, gamma_fgd=0.001,
-                 lambda_fgd=0.000005, normalize=False, loss_weight=1.0):
+    def __init__(self,
+                 student_channels,
+                 teacher_channels,
+                 temp=0.5,
+                 alpha_fgd=0.001,
+                 beta_fgd=0.0005,
+                 gamma_fgd=0.001,
+                 lambda_fgd=0.000005,
+                 normalize=False,
+                 loss_weight=1.0):
         super().__init__()
         self.temp, self.normalize, self.loss_weight = temp, normalize, \
             loss_weight
@@ -61,13 +68,10 @@ class RefFGD(nn.Module):
         N, C, H, W = preds_S.shape
         S_attention_t, C_attention_t = self.get_attention(preds_T, self.temp)
         S_attention_s, C_attention_s = self.get_attention(preds_S, self.temp)
-        Mask_fg, Mask_bg = reference_fgd_masks(gt_bboxes, scale_shapes, H, W,
-                                               S_attention_t.dtype)
-        fg_loss, bg_loss = self.get_fea_loss(preds_S, preds_T, Mask_fg,
-                                             Mask_bg, C_attention_t,
+        Mask_fg, Mask_bg = reference_fgd_masks(gt_bboxes, scale_shapes, H, W, S_attention_t.dtype)
+        fg_loss, bg_loss = self.get_fea_loss(preds_S, preds_T, Mask_fg, Mask_bg, C_attention_t,
                                              S_attention_t)
-        mask_loss = self.get_mask_loss(C_attention_s, C_attention_t,
-                                       S_attention_s, S_attention_t)
+        mask_loss = self.get_mask_loss(C_attention_s, C_attention_t, S_attention_s, S_attention_t)
         rela_loss = self.get_rela_loss(preds_S, preds_T)
         loss = self.alpha_fgd * fg_loss + self.beta_fgd * bg_loss \
             + self.gamma_fgd * mask_loss + self.lambda_fgd * rela_loss
@@ -77,10 +81,8 @@ class RefFGD(nn.Module):
         N, C, H, W = preds.shape
         value = torch.abs(preds)
         fea_map = value.mean(axis=1, keepdim=True)
-        S_attention = (H * W * F.softmax((fea_map / temp).view(N, -1),
-                                         dim=1)).view(N, H, W)
-        channel_map = value.mean(axis=2, keepdim=False).mean(
-            axis=2, keepdim=False)
+        S_attention = (H * W * F.softmax((fea_map / temp).view(N, -1), dim=1)).view(N, H, W)
+        channel_map = value.mean(axis=2, keepdim=False).mean(axis=2, keepdim=False)
         C_attention = C * F.softmax(channel_map / temp, dim=1)
         return S_attention, C_attention
 
@@ -123,14 +125,12 @@ class RefFGD(nn.Module):
 
 
 # ----------------------------------------------------------------- helpers
-def make_samples(boxes_per_image, img_shapes, batch_input_shape=None,
-                 box_type=None):
+def make_samples(boxes_per_image, img_shapes, batch_input_shape=None, box_type=None):
     """DetDataSamples with float32 GT boxes (as mmdet's pipeline gives)."""
     samples = []
     for boxes, img_shape in zip(boxes_per_image, img_shapes):
         pad = batch_input_shape or img_shape
-        ds = DetDataSample(metainfo=dict(img_shape=img_shape,
-                                         batch_input_shape=pad))
+        ds = DetDataSample(metainfo=dict(img_shape=img_shape, batch_input_shape=pad))
         bboxes = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
         if box_type is not None:
             bboxes = box_type(bboxes)
@@ -141,9 +141,10 @@ def make_samples(boxes_per_image, img_shapes, batch_input_shape=None,
 
 
 def boxes_of(samples):
-    return [torch.as_tensor(getattr(ds.gt_instances.bboxes, 'tensor',
-                                    ds.gt_instances.bboxes))
-            for ds in samples]
+    return [
+        torch.as_tensor(getattr(ds.gt_instances.bboxes, 'tensor', ds.gt_instances.bboxes))
+        for ds in samples
+    ]
 
 
 def make_pair(student_channels=8, teacher_channels=8, seed=0, **kwargs):
@@ -186,8 +187,7 @@ def check_against_reference(loss, ref, samples, H, W, scale_key='img_shape'):
     assert preds_T.grad is None
     ref_params = dict(ref.named_parameters())
     for name, p in loss.named_parameters():
-        torch.testing.assert_close(p.grad, ref_params[name].grad, rtol=1e-8,
-                                   atol=1e-12, msg=name)
+        torch.testing.assert_close(p.grad, ref_params[name].grad, rtol=1e-8, atol=1e-12, msg=name)
     return out.detach()
 
 
@@ -262,8 +262,10 @@ def test_masks_match_reference_random(H, W, dtype):
     g = torch.Generator().manual_seed(H * 100 + W)
     shapes = [(100, 120), (64, 80), (128, 128)]
     counts = [25, 0, 7]
-    boxes = [random_boxes(n, h, w, g)[:n + 10] if n else
-             torch.zeros(0, 4) for n, (h, w) in zip(counts, shapes)]
+    boxes = [
+        random_boxes(n, h, w, g)[:n + 10] if n else torch.zeros(0, 4)
+        for n, (h, w) in zip(counts, shapes)
+    ]
     ref_fg, ref_bg = reference_fgd_masks(boxes, shapes, H, W, dtype)
     fg, bg = build_fgd_masks(boxes, shapes, H, W, dtype)
     torch.testing.assert_close(fg, ref_fg, rtol=0, atol=0)
@@ -277,9 +279,8 @@ def test_masks_chunked_equal_unchunked(monkeypatch):
     full = build_fgd_masks(boxes, shapes, 12, 12, DT)
     monkeypatch.setattr(fgd_module, '_MASK_CHUNK_ELEMS', 2 * 12 * 12 * 3)
     chunked = build_fgd_masks(boxes, shapes, 12, 12, DT)
-    torch.testing.assert_close(full, reference_fgd_masks(boxes, shapes, 12,
-                                                         12, DT), rtol=0,
-                               atol=0)
+    torch.testing.assert_close(
+        full, reference_fgd_masks(boxes, shapes, 12, 12, DT), rtol=0, atol=0)
     for a, b in zip(full, chunked):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
@@ -307,14 +308,12 @@ def test_batch_without_boxes():
 def test_mixed_image_sizes_img_shape_vs_pad():
     pad = (128, 128)
     shapes = [(128, 96), (100, 128)]
-    samples = make_samples([BOXES_A, [[10., 10., 60., 90.]]], shapes,
-                           batch_input_shape=pad)
+    samples = make_samples([BOXES_A, [[10., 10., 60., 90.]]], shapes, batch_input_shape=pad)
     loss_img, ref = make_pair(box_scale='img_shape')
-    out_img = check_against_reference(loss_img, ref, samples, 16, 16,
-                                      scale_key='img_shape')
+    out_img = check_against_reference(loss_img, ref, samples, 16, 16, scale_key='img_shape')
     loss_pad, ref = make_pair(box_scale='pad')
-    out_pad = check_against_reference(loss_pad, ref, samples, 16, 16,
-                                      scale_key='batch_input_shape')
+    out_pad = check_against_reference(
+        loss_pad, ref, samples, 16, 16, scale_key='batch_input_shape')
     assert not torch.isclose(out_img, out_pad, rtol=1e-6)
 
     # 'pad' puts the boxes where they are on the padded grid.
@@ -325,11 +324,9 @@ def test_mixed_image_sizes_img_shape_vs_pad():
 
 
 def test_same_sizes_img_shape_equals_pad():
-    samples = make_samples([BOXES_A, BOXES_B], [IMG, IMG],
-                           batch_input_shape=IMG)
+    samples = make_samples([BOXES_A, BOXES_B], [IMG, IMG], batch_input_shape=IMG)
     preds_S, preds_T = make_feats(2, 8, 8, 16, 16)
-    outs = [make_pair(box_scale=s)[0](preds_S, preds_T, samples)
-            for s in ('img_shape', 'pad')]
+    outs = [make_pair(box_scale=s)[0](preds_S, preds_T, samples) for s in ('img_shape', 'pad')]
     torch.testing.assert_close(outs[0], outs[1], rtol=0, atol=0)
 
 
@@ -347,10 +344,16 @@ def test_channel_align():
 
 
 def test_channel_align_with_normalize_and_options():
-    loss, ref = make_pair(student_channels=4, teacher_channels=6,
-                          normalize=True, temp=0.8, alpha_fgd=0.01,
-                          beta_fgd=0.002, gamma_fgd=0.003, lambda_fgd=1e-4,
-                          loss_weight=2.5)
+    loss, ref = make_pair(
+        student_channels=4,
+        teacher_channels=6,
+        normalize=True,
+        temp=0.8,
+        alpha_fgd=0.01,
+        beta_fgd=0.002,
+        gamma_fgd=0.003,
+        lambda_fgd=1e-4,
+        loss_weight=2.5)
     samples = make_samples([BOXES_B, []], [IMG, IMG])
     check_against_reference(loss, ref, samples, 16, 16)
 
@@ -362,8 +365,8 @@ def test_border_outside_tiny_zero_area_boxes():
     loss, ref = make_pair()
     check_against_reference(loss, ref, samples, 16, 16)
     # Only degenerate boxes in one image, small level.
-    samples = make_samples([[[128., 128., 128., 128.], [-5., -5., -1., -1.]],
-                            [[0., 0., 0., 0.]]], [IMG, IMG])
+    samples = make_samples([[[128., 128., 128., 128.], [-5., -5., -1., -1.]], [[0., 0., 0., 0.]]],
+                           [IMG, IMG])
     check_against_reference(loss, ref, samples, 4, 4)
 
 
@@ -375,13 +378,11 @@ def test_whole_image_box():
 
 def test_horizontal_boxes_input():
     samples = make_samples([BOXES_A, BOXES_B], [IMG, IMG])
-    samples_hb = make_samples([BOXES_A, BOXES_B], [IMG, IMG],
-                              box_type=HorizontalBoxes)
+    samples_hb = make_samples([BOXES_A, BOXES_B], [IMG, IMG], box_type=HorizontalBoxes)
     loss, _ = make_pair()
     preds_S, preds_T = make_feats(2, 8, 8, 16, 16)
     torch.testing.assert_close(
-        loss(preds_S, preds_T, samples), loss(preds_S, preds_T, samples_hb),
-        rtol=0, atol=0)
+        loss(preds_S, preds_T, samples), loss(preds_S, preds_T, samples_hb), rtol=0, atol=0)
 
 
 # ------------------------------------------------------- gradients, misc
@@ -401,8 +402,8 @@ def test_gradients_student_and_own_parameters_not_teacher():
     for name, p in loss.named_parameters():
         assert p.grad is not None, name
         assert torch.isfinite(p.grad).all(), name
-    for name in ('align.weight', 'channel_add_conv_s.3.weight',
-                 'channel_add_conv_t.3.weight', 'channel_add_conv_s.3.bias'):
+    for name in ('align.weight', 'channel_add_conv_s.3.weight', 'channel_add_conv_t.3.weight',
+                 'channel_add_conv_s.3.bias'):
         assert dict(loss.named_parameters())[name].grad.abs().sum() > 0, name
 
     # With the GcBlocks non-zero every parameter gets a non-zero gradient.
@@ -430,8 +431,8 @@ def test_finite_in_float32_with_large_features():
 
 def test_registry_build():
     from mmrazor.registry import MODELS
-    loss = MODELS.build(dict(type='FGDLoss', student_channels=4,
-                             teacher_channels=4, box_scale='pad'))
+    loss = MODELS.build(
+        dict(type='FGDLoss', student_channels=4, teacher_channels=4, box_scale='pad'))
     assert isinstance(loss, FGDLoss) and loss.align is None
 
 
@@ -442,18 +443,15 @@ def test_invalid_arguments():
         FGDLoss(4, 4, temp=0)
     loss = FGDLoss(256, 256)
     samples = make_samples([BOXES_A], [IMG])
-    with pytest.raises(ValueError,
-                       match=r'expected 256 channels for the student.*'
-                       r'set student_channels=128'):
-        loss(torch.randn(1, 128, 16, 16), torch.randn(1, 256, 16, 16),
-             samples)
+    with pytest.raises(
+            ValueError, match=r'expected 256 channels for the student.*'
+            r'set student_channels=128'):
+        loss(torch.randn(1, 128, 16, 16), torch.randn(1, 256, 16, 16), samples)
     with pytest.raises(ValueError, match='differ in batch or spatial size'):
         loss(torch.randn(1, 256, 16, 16), torch.randn(1, 256, 8, 8), samples)
     with pytest.raises(ValueError, match='data samples'):
-        loss(torch.randn(2, 256, 16, 16), torch.randn(2, 256, 16, 16),
-             samples)
+        loss(torch.randn(2, 256, 16, 16), torch.randn(2, 256, 16, 16), samples)
     ds = DetDataSample(metainfo=dict(img_shape=IMG))
     ds.gt_instances = InstanceData(bboxes=torch.zeros(0, 4))
     with pytest.raises(KeyError, match='batch_input_shape'):
-        FGDLoss(4, 4, box_scale='pad')(torch.randn(1, 4, 8, 8),
-                                       torch.randn(1, 4, 8, 8), [ds])
+        FGDLoss(4, 4, box_scale='pad')(torch.randn(1, 4, 8, 8), torch.randn(1, 4, 8, 8), [ds])

@@ -18,8 +18,10 @@ SMALL = dict(num_train=40, num_val=10)
 
 def digests(root: Path) -> dict:
     """sha256 of every file under root, keyed by its path relative to root."""
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob('*')) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob('*')) if p.is_file()
+    }
 
 
 def mtimes(root: Path) -> dict:
@@ -37,8 +39,8 @@ def load_tool(name: str):
 
 @pytest.fixture(scope='module')
 def small_dataset(tmp_path_factory):
-    return generate_mini_coco(tmp_path_factory.mktemp('small') / 'mini_coco', progress=False,
-                              **SMALL)
+    return generate_mini_coco(
+        tmp_path_factory.mktemp('small') / 'mini_coco', progress=False, **SMALL)
 
 
 @pytest.fixture(scope='module')
@@ -57,8 +59,7 @@ def test_generation_is_deterministic(small_dataset, tmp_path):
 
 
 def test_seed_changes_the_data(small_dataset, tmp_path):
-    other = generate_mini_coco(tmp_path / 'other', num_train=2, num_val=1, seed=1,
-                               progress=False)
+    other = generate_mini_coco(tmp_path / 'other', num_train=2, num_val=1, seed=1, progress=False)
     root = Path(small_dataset['root'])
     assert ((tmp_path / 'other' / 'train' / '000001.jpg').read_bytes()
             != (root / 'train' / '000001.jpg').read_bytes())
@@ -78,6 +79,7 @@ def test_pycocotools_loads_it(small_dataset):
         assert len(coco.getAnnIds()) == small_dataset['splits'][split]['instances'] > 0
 
 
+@pytest.mark.integration  # generates the whole dataset (the runs of the tools use it)
 @pytest.mark.parametrize('split,num_images', [('train', 600), ('val', 150)])
 def test_default_dataset(full_dataset, split, num_images):
     root = Path(full_dataset['root'])
@@ -105,16 +107,16 @@ def test_default_dataset(full_dataset, split, num_images):
     empty = num_images - len(per_image)
     assert 0 < empty <= 0.06 * num_images
     areas = [a['area'] for a in coco['annotations']]
-    assert sum(a < 32 ** 2 for a in areas) > 0.2 * len(areas)
-    assert sum(32 ** 2 <= a < 96 ** 2 for a in areas) > 0.2 * len(areas)
-    assert sum(a >= 96 ** 2 for a in areas) > 0.1 * len(areas)
+    assert sum(a < 32**2 for a in areas) > 0.2 * len(areas)
+    assert sum(32**2 <= a < 96**2 for a in areas) > 0.2 * len(areas)
+    assert sum(a >= 96**2 for a in areas) > 0.1 * len(areas)
     per_class = Counter(a['category_id'] for a in coco['annotations'])
     assert set(per_class) == set(range(1, len(CLASSES) + 1))
     assert min(per_class.values()) > 0.05 * len(areas)
 
     stats = full_dataset['splits'][split]
-    assert (stats['images'], stats['instances'], stats['empty_images']) == (
-        num_images, len(areas), empty)
+    assert (stats['images'], stats['instances'], stats['empty_images']) == (num_images, len(areas),
+                                                                            empty)
 
 
 def test_ensure_keeps_a_complete_dataset_and_regenerates_without_marker(tmp_path):
@@ -180,8 +182,9 @@ def test_ensure_with_concurrent_callers(tmp_path):
 
 def test_tools(small_dataset, tmp_path, capsys):
     make = load_tool('make_mini_coco')
-    make.main(['--out', str(tmp_path / 'cli'), '--num-train', '3', '--num-val', '1',
-               '--no-progress'])
+    make.main(
+        ['--out',
+         str(tmp_path / 'cli'), '--num-train', '3', '--num-val', '1', '--no-progress'])
     out = capsys.readouterr().out
     assert 'generated' in out and 'empty images' in out and 'coin' in out
     make.main(['--out', str(tmp_path / 'cli'), '--num-train', '3', '--num-val', '1'])
@@ -189,19 +192,22 @@ def test_tools(small_dataset, tmp_path, capsys):
 
     browse = load_tool('browse_dataset')
     out_dir = tmp_path / 'browse'
-    browse.main(['--root', small_dataset['root'], '--split', 'val', '--num', '4',
-                 '--out-dir', str(out_dir), '--grid', '--format', 'png'])
+    browse.main([
+        '--root', small_dataset['root'], '--split', 'val', '--num', '4', '--out-dir',
+        str(out_dir), '--grid', '--format', 'png'
+    ])
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        '000001.png', '000002.png', '000003.png', '000004.png', 'grid.png']
+        '000001.png', '000002.png', '000003.png', '000004.png', 'grid.png'
+    ]
     with Image.open(out_dir / 'grid.png') as grid:
         assert grid.size == (2 * 256, 2 * 256)
 
 
 def test_mmdet_dataset_from_base_config(tmp_path, monkeypatch):
     pytest.importorskip('mmdet')
-    from mmengine.config import Config
     from mmdet.registry import DATASETS
     from mmdet.utils import register_all_modules
+    from mmengine.config import Config
     register_all_modules()
     # A fresh data_root: the dataset class must generate the data itself. Small default
     # sizes keep the test quick (patched in mini_coco.generate, where they are read).
@@ -239,11 +245,16 @@ def test_coco_metric_scores_ground_truth_as_perfect(small_dataset):
     metric.dataset_meta = dict(classes=CLASSES)
     for img in coco['images']:
         anns = [a for a in coco['annotations'] if a['image_id'] == img['id']]
-        boxes = torch.tensor([[x, y, x + w, y + h] for x, y, w, h in
-                              (a['bbox'] for a in anns)], dtype=torch.float32).reshape(-1, 4)
-        metric.process({}, [dict(
-            img_id=img['id'], ori_shape=(img['height'], img['width']),
-            pred_instances=dict(bboxes=boxes, scores=torch.ones(len(anns)),
-                                labels=torch.tensor([a['category_id'] - 1 for a in anns])))])
+        boxes = torch.tensor([[x, y, x + w, y + h] for x, y, w, h in (a['bbox'] for a in anns)],
+                             dtype=torch.float32).reshape(-1, 4)
+        metric.process({}, [
+            dict(
+                img_id=img['id'],
+                ori_shape=(img['height'], img['width']),
+                pred_instances=dict(
+                    bboxes=boxes,
+                    scores=torch.ones(len(anns)),
+                    labels=torch.tensor([a['category_id'] - 1 for a in anns])))
+        ])
     results = metric.evaluate(len(coco['images']))
     assert results['coco/bbox_mAP'] == pytest.approx(1.0)

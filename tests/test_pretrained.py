@@ -35,8 +35,12 @@ def imagenet(tmp_path_factory):
         for p in src.parameters():
             p.add_(torch.randn_like(p))  # distinct values everywhere
     state = src.state_dict()
-    ckpt = dict(state_dict=dict(as_mmcls(state), **{'head.fc.weight': torch.zeros(10, 2048),
-                                                    'head.fc.bias': torch.zeros(10)}))
+    ckpt = dict(
+        state_dict=dict(
+            as_mmcls(state), **{
+                'head.fc.weight': torch.zeros(10, 2048),
+                'head.fc.bias': torch.zeros(10)
+            }))
     assert 'backbone.stem.0.conv.weight' in ckpt['state_dict']
     assert 'backbone.layer1.0.downsample.0.weight' in ckpt['state_dict']
     path = str(tmp_path_factory.mktemp('ckpt') / 'resnetv1d50_mmcls.pth')
@@ -46,8 +50,11 @@ def imagenet(tmp_path_factory):
 
 def test_mmcls_resnet_v1d_loads_completely_into_mmdet_resnetv1d(imagenet):
     path, state = imagenet
-    dst = MODELS.build(dict(type='ResNetV1d', depth=50,
-                            init_cfg=dict(type='PretrainedMMClsResNet', checkpoint=path)))
+    dst = MODELS.build(
+        dict(
+            type='ResNetV1d',
+            depth=50,
+            init_cfg=dict(type='PretrainedMMClsResNet', checkpoint=path)))
     dst.init_weights()
     got = dst.state_dict()
     assert set(got) == set(state)
@@ -58,18 +65,25 @@ def test_mmcls_resnet_v1d_loads_completely_into_mmdet_resnetv1d(imagenet):
 def test_mmengine_pretrained_would_leave_the_stem_random(imagenet):
     """Why the init exists: mmengine's non-strict Pretrained init skips what it cannot name."""
     path, state = imagenet
-    plain = MODELS.build(dict(type='ResNetV1d', depth=50, init_cfg=dict(
-        type='Pretrained', checkpoint=path, prefix='backbone.')))
+    plain = MODELS.build(
+        dict(
+            type='ResNetV1d',
+            depth=50,
+            init_cfg=dict(type='Pretrained', checkpoint=path, prefix='backbone.')))
     plain.init_weights()
     assert not torch.equal(plain.state_dict()['stem.0.weight'], state['stem.0.weight'])
-    assert torch.equal(plain.state_dict()['layer2.0.conv1.weight'],
-                       state['layer2.0.conv1.weight'])
+    assert torch.equal(plain.state_dict()['layer2.0.conv1.weight'], state['layer2.0.conv1.weight'])
 
 
 def test_a_checkpoint_of_another_depth_is_an_error(imagenet):
     path, _ = imagenet
-    deeper = MODELS.build(dict(type='ResNetV1d', depth=101,
-                               init_cfg=dict(type='PretrainedMMClsResNet', checkpoint=path)))
-    with pytest.raises(RuntimeError, match=r'(?s)does not fit ResNetV1d.*missing: '
-                                           r'layer3\.10\.bn1\.bias.*\(306 in all\)'):
+    deeper = MODELS.build(
+        dict(
+            type='ResNetV1d',
+            depth=101,
+            init_cfg=dict(type='PretrainedMMClsResNet', checkpoint=path)))
+    with pytest.raises(
+            RuntimeError,
+            match=r'(?s)does not fit ResNetV1d.*missing: '
+            r'layer3\.10\.bn1\.bias.*\(306 in all\)'):
         deeper.init_weights()

@@ -10,9 +10,11 @@ import re
 import sys
 
 import pytest
-
 from conftest import free_port, run_tool
+
 from detkd.utils import read_logged_metrics
+
+pytestmark = pytest.mark.integration  # real runs of the tools: `make test-fast` skips them
 
 STUDENT = 'configs/retinanet/retinanet_r18_mini.py'
 
@@ -21,18 +23,22 @@ def eval_options(detector='model'):
     """Evaluation on 8 val images; score_thr 0 so that a model trained for a few iterations
     still outputs boxes (mmdet's CocoMetric logs nothing for an empty result). A
     distillation config's detector is ``model.architecture``, hence ``detector``."""
-    return ['val_dataloader.dataset.indices=8', 'test_dataloader.dataset.indices=8',
-            f'{detector}.test_cfg.score_thr=0.0',
-            'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
-            'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
+    return [
+        'val_dataloader.dataset.indices=8', 'test_dataloader.dataset.indices=8',
+        f'{detector}.test_cfg.score_thr=0.0', 'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False'
+    ]
 
 
 def short_options(detector='model'):
     """16 train images in batches of 4: 4 iterations, then the evaluation."""
-    return ['train_dataloader.dataset.indices=16', 'train_cfg.max_epochs=1',
-            'train_cfg.val_interval=1', 'default_hooks.logger.interval=1',
-            'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-            *eval_options(detector)]
+    return [
+        'train_dataloader.dataset.indices=16', 'train_cfg.max_epochs=1',
+        'train_cfg.val_interval=1', 'default_hooks.logger.interval=1',
+        'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+        *eval_options(detector)
+    ]
 
 
 EVAL, SHORT = eval_options(), short_options()
@@ -48,8 +54,7 @@ def _losses_from_log(work_dir):
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory, python):
     work_dir = str(tmp_path_factory.mktemp('train'))
-    run_tool([python, 'tools/train.py', STUDENT, '--work-dir', work_dir,
-              '--cfg-options', *SHORT])
+    run_tool([python, 'tools/train.py', STUDENT, '--work-dir', work_dir, '--cfg-options', *SHORT])
     return work_dir
 
 
@@ -63,17 +68,21 @@ def test_train_runs_checkpoints_and_evaluates(trained):
 
 def test_test_tool_reproduces_the_in_run_evaluation(trained, python, tmp_path):
     in_run = read_logged_metrics(trained)
-    run_tool([python, 'tools/test.py', STUDENT, osp.join(trained, 'epoch_1.pth'),
-              '--work-dir', str(tmp_path), '--show-dir', 'vis',
-              '--cfg-options', *EVAL])
+    run_tool([
+        python, 'tools/test.py', STUDENT,
+        osp.join(trained, 'epoch_1.pth'), '--work-dir',
+        str(tmp_path), '--show-dir', 'vis', '--cfg-options', *EVAL
+    ])
     assert read_logged_metrics(str(tmp_path)) == in_run
     # --show-dir paints the predictions of every evaluated image
     assert len(glob.glob(osp.join(str(tmp_path), '*', 'vis', '*.jpg'))) == 8
 
 
 def test_resume_continues_from_the_last_checkpoint(trained, python):
-    run_tool([python, 'tools/train.py', STUDENT, '--work-dir', trained, '--resume',
-              '--cfg-options', *SHORT, 'train_cfg.max_epochs=2'])
+    run_tool([
+        python, 'tools/train.py', STUDENT, '--work-dir', trained, '--resume', '--cfg-options',
+        *SHORT, 'train_cfg.max_epochs=2'
+    ])
     text, _ = _losses_from_log(trained)
     assert 'resumed epoch: 1' in text
     assert 'Epoch(train) [2][4/4]' in text
@@ -83,28 +92,36 @@ def test_resume_continues_from_the_last_checkpoint(trained, python):
 def test_dist_train_two_cpu_processes(tmp_path):
     """`bash tools/dist_train.sh CONFIG 2` trains with two gloo processes and evaluates."""
     work_dir = str(tmp_path)
-    run_tool(['bash', 'tools/dist_train.sh', STUDENT, '2', '--work-dir', work_dir,
-              '--cfg-options', *SHORT], env=dict(PORT=str(free_port())))
+    run_tool([
+        'bash', 'tools/dist_train.sh', STUDENT, '2', '--work-dir', work_dir, '--cfg-options',
+        *SHORT
+    ],
+             env=dict(PORT=str(free_port())))
     text, losses = _losses_from_log(work_dir)
     assert 'Distributed training: True' in text
-    assert re.search(r'world_size: 2|GPU number: 2', text) or "'world_size': 2" in text, text[:3000]
+    assert re.search(r'world_size: 2|GPU number: 2',
+                     text) or "'world_size': 2" in text, text[:3000]
     # 16 images over 2 processes x 4 per batch: 2 iterations, each averaged over both ranks
     assert len(losses) == 2 and all(math.isfinite(v) for v in losses)
     assert osp.exists(osp.join(work_dir, 'epoch_1.pth'))
     in_run = read_logged_metrics(work_dir)
     assert 'bbox_mAP' in in_run
     # the checkpoint of the 2-process run evaluates the same in one process
-    run_tool([sys.executable, 'tools/test.py', STUDENT, osp.join(work_dir, 'epoch_1.pth'),
-              '--work-dir', osp.join(work_dir, 'test'), '--cfg-options', *EVAL])
+    run_tool([
+        sys.executable, 'tools/test.py', STUDENT,
+        osp.join(work_dir, 'epoch_1.pth'), '--work-dir',
+        osp.join(work_dir, 'test'), '--cfg-options', *EVAL
+    ])
     assert read_logged_metrics(osp.join(work_dir, 'test')) == in_run
 
 
 def test_fgd_attention_tool_draws_every_level(python, tmp_path):
     out = tmp_path / 'att.png'
-    proc = run_tool([python, 'tools/analysis/fgd_attention.py',
-                     'configs/mini/fgd_retina_r34_r18_mini.py', '--index', '3', '--out',
-                     str(out), '--cfg-options', 'model.teacher_ckpt=None',
-                     'model.allow_random_teacher=True'])
+    proc = run_tool([
+        python, 'tools/analysis/fgd_attention.py', 'configs/mini/fgd_retina_r34_r18_mini.py',
+        '--index', '3', '--out',
+        str(out), '--cfg-options', 'model.teacher_ckpt=None', 'model.allow_random_teacher=True'
+    ])
     assert '5 levels, 2 GT boxes' in proc.stdout
     from PIL import Image
     with Image.open(out) as im:
@@ -115,9 +132,11 @@ def test_distill_run_exports_a_plain_student_that_mmdet_evaluates_identically(py
     """A (short) FGD run; its checkpoint holds no teacher; the exported student loads in
     mmdet's init_detector and tools/test.py with the student config gives the in-run mAP."""
     work_dir = str(tmp_path / 'fgd')
-    run_tool([python, 'tools/train.py', 'configs/mini/fgd_retina_r34_r18_mini.py',
-              '--work-dir', work_dir, '--cfg-options', 'model.teacher_ckpt=None',
-              'model.allow_random_teacher=True', *short_options('model.architecture')])
+    run_tool([
+        python, 'tools/train.py', 'configs/mini/fgd_retina_r34_r18_mini.py', '--work-dir',
+        work_dir, '--cfg-options', 'model.teacher_ckpt=None', 'model.allow_random_teacher=True',
+        *short_options('model.architecture')
+    ])
     in_run = read_logged_metrics(work_dir)
     assert 'bbox_mAP' in in_run
     import torch
@@ -125,15 +144,19 @@ def test_distill_run_exports_a_plain_student_that_mmdet_evaluates_identically(py
     assert not any(k.startswith('teacher.') for k in ckpt['state_dict'])
 
     student = str(tmp_path / 'student.pth')
-    run_tool([python, 'tools/model_converters/export_student.py',
-              osp.join(work_dir, 'epoch_1.pth'), student])
+    run_tool([
+        python, 'tools/model_converters/export_student.py',
+        osp.join(work_dir, 'epoch_1.pth'), student
+    ])
     from mmdet.apis import init_detector
     model = init_detector(STUDENT, student, device='cpu')
     exported = torch.load(student, map_location='cpu', weights_only=False)['state_dict']
     assert set(exported) == set(model.state_dict())
 
-    run_tool([python, 'tools/test.py', STUDENT, student, '--work-dir', str(tmp_path / 'test'),
-              '--cfg-options', *EVAL])
+    run_tool([
+        python, 'tools/test.py', STUDENT, student, '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options', *EVAL
+    ])
     assert read_logged_metrics(str(tmp_path / 'test')) == in_run
 
 
@@ -145,33 +168,40 @@ def test_distill_resume_matches_an_uninterrupted_run(python, tmp_path):
     fgd = 'configs/mini/fgd_retina_r34_r18_mini.py'
     # no random flip: MMEngine does not restore the augmentations' RNG state on resume
     # (neither does mmdet), and the comparison is about what the checkpoint restores
-    opts = ['model.teacher_ckpt=None', 'model.allow_random_teacher=True',
-            *short_options('model.architecture'), 'train_cfg.val_interval=10',
-            'train_dataloader.dataset.pipeline.3.prob=0.0']
+    opts = [
+        'model.teacher_ckpt=None', 'model.allow_random_teacher=True',
+        *short_options('model.architecture'), 'train_cfg.val_interval=10',
+        'train_dataloader.dataset.pipeline.3.prob=0.0'
+    ]
     full, parts = str(tmp_path / 'full'), str(tmp_path / 'parts')
-    run_tool([python, 'tools/train.py', fgd, '--work-dir', full,
-              '--cfg-options', *opts, 'train_cfg.max_epochs=2'])
-    run_tool([python, 'tools/train.py', fgd, '--work-dir', parts,
-              '--cfg-options', *opts, 'train_cfg.max_epochs=1'])
-    run_tool([python, 'tools/train.py', fgd, '--work-dir', parts, '--resume',
-              '--cfg-options', *opts, 'train_cfg.max_epochs=2'])
+    run_tool([
+        python, 'tools/train.py', fgd, '--work-dir', full, '--cfg-options', *opts,
+        'train_cfg.max_epochs=2'
+    ])
+    run_tool([
+        python, 'tools/train.py', fgd, '--work-dir', parts, '--cfg-options', *opts,
+        'train_cfg.max_epochs=1'
+    ])
+    run_tool([
+        python, 'tools/train.py', fgd, '--work-dir', parts, '--resume', '--cfg-options', *opts,
+        'train_cfg.max_epochs=2'
+    ])
 
     text, resumed_losses = _losses_from_log(parts)
     assert 'resumed epoch: 1' in text
     _, full_losses = _losses_from_log(full)
-    assert len(full_losses) == 8 and resumed_losses[-4:] == pytest.approx(full_losses[-4:],
-                                                                          rel=1e-5)
+    assert len(full_losses) == 8 and resumed_losses[-4:] == pytest.approx(
+        full_losses[-4:], rel=1e-5)
     a = torch.load(osp.join(full, 'epoch_2.pth'), map_location='cpu', weights_only=False)
     b = torch.load(osp.join(parts, 'epoch_2.pth'), map_location='cpu', weights_only=False)
     assert a['state_dict'].keys() == b['state_dict'].keys()
     assert any(k.startswith('distiller.distill_losses.') for k in a['state_dict'])
     for k in a['state_dict']:
-        torch.testing.assert_close(a['state_dict'][k], b['state_dict'][k], rtol=1e-5,
-                                   atol=1e-6, msg=k)
+        torch.testing.assert_close(
+            a['state_dict'][k], b['state_dict'][k], rtol=1e-5, atol=1e-6, msg=k)
 
 
-def test_two_process_distillation_matches_one_process_with_the_same_total_batch(python,
-                                                                                 tmp_path):
+def test_two_process_distillation_matches_one_process_with_the_same_total_batch(python, tmp_path):
     """Distributed parity: from the same initial weights, 2 gloo processes x 2 images and
     1 process x 4 images make the same 4 SGD updates (student and FGD's own parameters).
 
@@ -195,21 +225,25 @@ def test_two_process_distillation_matches_one_process_with_the_same_total_batch(
     init_path = str(tmp_path / 'init.pth')
     torch.save(dict(state_dict=init, meta=dict()), init_path)
 
-    opts = ['model.teacher_ckpt=None', 'model.allow_random_teacher=True',
-            f'load_from={init_path}',
-            *short_options('model.architecture'), 'train_cfg.val_interval=10',
-            'model.architecture.backbone.norm_eval=True',
-            'model.architecture.bbox_head.loss_cls.loss_weight=0.0',
-            'model.architecture.bbox_head.loss_bbox.loss_weight=0.0',
-            'train_dataloader.dataset.pipeline.2.keep_ratio=False',
-            'train_dataloader.dataset.pipeline.3.prob=0.0',
-            'train_dataloader.batch_sampler=None', 'param_scheduler.0.start_factor=1.0',
-            'optim_wrapper.optimizer.type=SGD', 'optim_wrapper.optimizer.lr=0.1',
-            'optim_wrapper.optimizer.momentum=0.9', 'optim_wrapper.optimizer.weight_decay=0.0']
+    opts = [
+        'model.teacher_ckpt=None', 'model.allow_random_teacher=True', f'load_from={init_path}',
+        *short_options('model.architecture'), 'train_cfg.val_interval=10',
+        'model.architecture.backbone.norm_eval=True',
+        'model.architecture.bbox_head.loss_cls.loss_weight=0.0',
+        'model.architecture.bbox_head.loss_bbox.loss_weight=0.0',
+        'train_dataloader.dataset.pipeline.2.keep_ratio=False',
+        'train_dataloader.dataset.pipeline.3.prob=0.0', 'train_dataloader.batch_sampler=None',
+        'param_scheduler.0.start_factor=1.0', 'optim_wrapper.optimizer.type=SGD',
+        'optim_wrapper.optimizer.lr=0.1', 'optim_wrapper.optimizer.momentum=0.9',
+        'optim_wrapper.optimizer.weight_decay=0.0'
+    ]
     one, two = str(tmp_path / 'one'), str(tmp_path / 'two')
     run_tool([python, 'tools/train.py', fgd, '--work-dir', one, '--cfg-options', *opts])
-    run_tool(['bash', 'tools/dist_train.sh', fgd, '2', '--work-dir', two, '--cfg-options',
-              *opts, 'train_dataloader.batch_size=2'], env=dict(PORT=str(free_port())))
+    run_tool([
+        'bash', 'tools/dist_train.sh', fgd, '2', '--work-dir', two, '--cfg-options', *opts,
+        'train_dataloader.batch_size=2'
+    ],
+             env=dict(PORT=str(free_port())))
     a = torch.load(osp.join(one, 'epoch_1.pth'), map_location='cpu', weights_only=False)
     b = torch.load(osp.join(two, 'epoch_1.pth'), map_location='cpu', weights_only=False)
     assert a['meta']['iter'] == b['meta']['iter'] == 4
@@ -233,29 +267,33 @@ def test_gfl_cwd_with_ema_trains_evaluates_and_exports_the_evaluated_student(pyt
     import torch
     root = osp.dirname(osp.dirname(osp.abspath(__file__)))
     cfg = tmp_path / 'cwd_gfl_ema.py'
-    cfg.write_text(
-        f"_base_ = '{root}/configs/mini/cwd_gfl_r34vd_r18_mini.py'\n"
-        "custom_hooks = [dict(type='EMAHook', ema_type='ExponentialMovingAverage',\n"
-        "                     momentum=0.0002, update_buffers=True, priority=49)]\n")
+    cfg.write_text(f"_base_ = '{root}/configs/mini/cwd_gfl_r34vd_r18_mini.py'\n"
+                   "custom_hooks = [dict(type='EMAHook', ema_type='ExponentialMovingAverage',\n"
+                   "                     momentum=0.0002, update_buffers=True, priority=49)]\n")
     work_dir = str(tmp_path / 'run')
-    run_tool([python, 'tools/train.py', str(cfg), '--work-dir', work_dir, '--cfg-options',
-              'model.teacher_ckpt=None', 'model.allow_random_teacher=True',
-              *short_options('model.architecture')])
+    run_tool([
+        python, 'tools/train.py',
+        str(cfg), '--work-dir', work_dir, '--cfg-options', 'model.teacher_ckpt=None',
+        'model.allow_random_teacher=True', *short_options('model.architecture')
+    ])
     text, losses = _losses_from_log(work_dir)
     assert len(losses) == 4 and all(math.isfinite(v) for v in losses)
     assert re.search(r'distill\.loss_cwd_cls0: [\d.]+', text)
     in_run = read_logged_metrics(work_dir)
     assert 'bbox_mAP' in in_run
 
-    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu',
-                      weights_only=False)
+    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu', weights_only=False)
     assert 'ema_state_dict' in ckpt
     assert not any(k.startswith('teacher.') for k in ckpt['state_dict'])
     assert not any(k.startswith('module.teacher.') for k in ckpt['ema_state_dict'])
 
     student = str(tmp_path / 'student.pth')
-    run_tool([python, 'tools/model_converters/export_student.py',
-              osp.join(work_dir, 'epoch_1.pth'), student])
-    run_tool([python, 'tools/test.py', 'configs/gfl/gfl_r18_mini.py', student,
-              '--work-dir', str(tmp_path / 'test'), '--cfg-options', *EVAL])
+    run_tool([
+        python, 'tools/model_converters/export_student.py',
+        osp.join(work_dir, 'epoch_1.pth'), student
+    ])
+    run_tool([
+        python, 'tools/test.py', 'configs/gfl/gfl_r18_mini.py', student, '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options', *EVAL
+    ])
     assert read_logged_metrics(str(tmp_path / 'test')) == in_run

@@ -24,32 +24,43 @@ sys.path.insert(0, osp.join(ROOT, 'projects'))
 from detkd.utils import read_logged_metrics  # noqa: E402
 
 METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l')
-_RETINA = dict(teacher='configs/retinanet/retinanet_r34_mini.py',
-               student='configs/retinanet/retinanet_r18_mini.py')
+_RETINA = dict(
+    teacher='configs/retinanet/retinanet_r34_mini.py',
+    student='configs/retinanet/retinanet_r18_mini.py')
 PRESETS = {
-    'fgd': dict(_RETINA, distill=['configs/mini/fgd_retina_r34_r18_mini.py']),
-    'cwd-retina': dict(_RETINA, distill=['configs/mini/cwd_retina_r34_r18_mini.py']),
-    'cwd-gfl': dict(teacher='configs/gfl/gfl_r34vd_mini.py',
-                    student='configs/gfl/gfl_r18_mini.py',
-                    distill=['configs/mini/cwd_gfl_r34vd_r18_mini.py']),
+    'fgd':
+    dict(_RETINA, distill=['configs/mini/fgd_retina_r34_r18_mini.py']),
+    'cwd-retina':
+    dict(_RETINA, distill=['configs/mini/cwd_retina_r34_r18_mini.py']),
+    'cwd-gfl':
+    dict(
+        teacher='configs/gfl/gfl_r34vd_mini.py',
+        student='configs/gfl/gfl_r18_mini.py',
+        distill=['configs/mini/cwd_gfl_r34vd_r18_mini.py']),
 }
 
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--preset', choices=sorted(PRESETS), default='fgd',
-                   help='the teacher, student and distillation configs to run (default fgd); '
-                   '--teacher, --student and --distill override them')
+    p.add_argument(
+        '--preset',
+        choices=sorted(PRESETS),
+        default='fgd',
+        help='the teacher, student and distillation configs to run (default fgd); '
+        '--teacher, --student and --distill override them')
     p.add_argument('--teacher')
     p.add_argument('--student')
     p.add_argument('--distill', action='append', help='a distillation config (repeatable)')
-    p.add_argument('--work-dir',
-                   help='where the student runs go (default work_dirs/demo, or '
-                   'work_dirs/demo_<preset> for the other presets); the teacher trains in '
-                   'tools/train.py\'s default work dir (work_dirs/<teacher config name>), '
-                   'where the distillation configs look for its checkpoint')
-    p.add_argument('--retrain-teacher', action='store_true',
-                   help='train the teacher even if its checkpoint exists')
+    p.add_argument(
+        '--work-dir',
+        help='where the student runs go (default work_dirs/demo, or '
+        'work_dirs/demo_<preset> for the other presets); the teacher trains in '
+        'tools/train.py\'s default work dir (work_dirs/<teacher config name>), '
+        'where the distillation configs look for its checkpoint')
+    p.add_argument(
+        '--retrain-teacher',
+        action='store_true',
+        help='train the teacher even if its checkpoint exists')
     return p.parse_args()
 
 
@@ -79,7 +90,8 @@ def markdown_table(rows):
     head = '| model | config | ' + ' | '.join(m.replace('bbox_', '') for m in METRICS)
     lines = [head + ' | gain (mAP) |', '|' + '---|' * (len(METRICS) + 3)]
     for name, cfg, m in rows:
-        gain = '' if name in ('teacher', 'student') else f'{100 * (m["bbox_mAP"] - student_map):+.1f}'
+        gain = '' if name in ('teacher',
+                              'student') else f'{100 * (m["bbox_mAP"] - student_map):+.1f}'
         vals = ' | '.join(f'{100 * m[k]:.1f}' for k in METRICS)
         lines.append(f'| {name} | `{cfg}` | {vals} | {gain} |')
     return '\n'.join(lines)
@@ -108,8 +120,8 @@ def main():
     args.teacher = args.teacher or preset['teacher']
     args.student = args.student or preset['student']
     distill = args.distill or preset['distill']
-    args.work_dir = args.work_dir or (
-        'work_dirs/demo' if args.preset == 'fgd' else f'work_dirs/demo_{args.preset}')
+    args.work_dir = args.work_dir or ('work_dirs/demo'
+                                      if args.preset == 'fgd' else f'work_dirs/demo_{args.preset}')
     os.makedirs(args.work_dir, exist_ok=True)
     t0 = time.time()
 

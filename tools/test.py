@@ -10,25 +10,35 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'projects'))
-from detkd.utils import load_config, setup_cpu_distributed  # noqa: E402  (also applies detkd.compat)
+# importing detkd applies detkd.compat and registers the project's modules
+from detkd.utils import load_config, setup_cpu_distributed  # noqa: E402
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Test (and evaluate) a detector checkpoint')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='the directory to save the file containing '
-                        'evaluation metrics')
-    parser.add_argument('--out', type=str,
-                        help='dump predictions to a pickle file for offline evaluation')
+    parser.add_argument(
+        '--work-dir', help='the directory to save the file containing '
+        'evaluation metrics')
+    parser.add_argument(
+        '--out', type=str, help='dump predictions to a pickle file for offline evaluation')
     parser.add_argument('--show', action='store_true', help='show prediction results')
-    parser.add_argument('--show-dir', help='directory where painted images will be saved; '
-                        'relative to the work dir of the run')
+    parser.add_argument(
+        '--show-dir',
+        help='directory where painted images will be saved; '
+        'relative to the work dir of the run')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings in the config, key=value (xxx=yyy format)')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value (xxx=yyy format)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
@@ -71,9 +81,9 @@ def main():
     if args.tta:
         if 'tta_model' not in cfg:
             warnings.warn('Cannot find ``tta_model`` in config, using the default one.')
-            cfg.tta_model = dict(type='DetTTAModel',
-                                 tta_cfg=dict(nms=dict(type='nms', iou_threshold=0.5),
-                                              max_per_img=100))
+            cfg.tta_model = dict(
+                type='DetTTAModel',
+                tta_cfg=dict(nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
         if 'tta_pipeline' not in cfg:
             raise RuntimeError('--tta needs ``tta_pipeline`` in the config')
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline

@@ -9,24 +9,40 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'projects'))
-from detkd.utils import load_config, setup_cpu_distributed  # noqa: E402  (also applies detkd.compat)
+# importing detkd applies detkd.compat and registers the project's modules
+from detkd.utils import load_config, setup_cpu_distributed  # noqa: E402
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a detector or a distilled student')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument('--amp', action='store_true', default=False,
-                        help='enable automatic-mixed-precision training')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale the learning rate to the actual total batch size')
-    parser.add_argument('--resume', nargs='?', type=str, const='auto',
-                        help='resume from this checkpoint, or, with no value, from the '
-                        'latest checkpoint in the work dir')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings in the config, key=value (xxx=yyy format)')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        default=False,
+        help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the learning rate to the actual total batch size')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from this checkpoint, or, with no value, from the '
+        'latest checkpoint in the work dir')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value (xxx=yyy format)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()

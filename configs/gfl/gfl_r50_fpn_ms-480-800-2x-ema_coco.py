@@ -15,15 +15,20 @@ custom_imports = dict(imports=['detkd'], allow_failed_imports=False)
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
     dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='RandomChoiceResize',
-         scales=[(1333, s) for s in range(480, 801, 32)],
-         keep_ratio=True),
+    dict(
+        type='RandomChoiceResize',
+        scales=[(1333, s) for s in range(480, 801, 32)],
+        keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 custom_hooks = [
-    dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=0.0002,
-         update_buffers=True, priority=49)
+    dict(
+        type='EMAHook',
+        ema_type='ExponentialMovingAverage',
+        momentum=0.0002,
+        update_buffers=True,
+        priority=49)
 ]
 auto_scale_lr = dict(enable=False, base_batch_size=16)  # 8 GPUs x 2 images

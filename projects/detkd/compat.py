@@ -31,10 +31,14 @@ import types
 
 _TARGET = 'mmrazor.structures.quantization.backend_config'
 _PUBLIC_NAMES = (
-    'get_academic_backend_config', 'get_academic_backend_config_dict',
-    'get_native_backend_config', 'get_native_backend_config_dict',
-    'get_openvino_backend_config', 'get_openvino_backend_config_dict',
-    'get_tensorrt_backend_config', 'get_tensorrt_backend_config_dict',
+    'get_academic_backend_config',
+    'get_academic_backend_config_dict',
+    'get_native_backend_config',
+    'get_native_backend_config_dict',
+    'get_openvino_backend_config',
+    'get_openvino_backend_config_dict',
+    'get_tensorrt_backend_config',
+    'get_tensorrt_backend_config_dict',
 )
 
 #: Why the real module could not be imported (None when it imported, or before apply()).
@@ -42,10 +46,12 @@ import_error = None
 
 
 def _unavailable(name):
+
     def fail(*args, **kwargs):
         raise RuntimeError(
             f'mmrazor quantization ({name}) is unavailable with this PyTorch: '
             f'{_TARGET} failed to import ({import_error}); detkd only supports distillation.')
+
     fail.__name__ = name
     return fail
 
@@ -58,8 +64,9 @@ class _UnavailableBackendConfigs(dict):
 
 
 def _stand_in():
-    module = types.ModuleType(_TARGET, 'detkd.compat stand-in: MMRazor quantization is '
-                              'unavailable with this PyTorch.')
+    module = types.ModuleType(
+        _TARGET, 'detkd.compat stand-in: MMRazor quantization is '
+        'unavailable with this PyTorch.')
     for name in _PUBLIC_NAMES:
         setattr(module, name, _unavailable(name))
     module.BackendConfigs = _UnavailableBackendConfigs()
@@ -81,9 +88,10 @@ def apply():
         importlib.import_module(_TARGET)
     except ImportError as e:  # the failure we fix: only quantization is lost
         import_error = e
-        for name in [m for m in sys.modules if m.startswith(_TARGET)
-                     or m == 'mmrazor.structures.quantization'
-                     or m == 'mmrazor.structures']:
+        for name in [
+                m for m in sys.modules if m.startswith(_TARGET)
+                or m == 'mmrazor.structures.quantization' or m == 'mmrazor.structures'
+        ]:
             del sys.modules[name]
         sys.modules[_TARGET] = _stand_in()
 

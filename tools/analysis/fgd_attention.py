@@ -13,8 +13,8 @@ import torch
 from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
-                            'projects'))
+sys.path.insert(0,
+                osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'projects'))
 from detkd.distill.losses import FGDLoss  # noqa: E402
 from detkd.utils import load_config  # noqa: E402
 
@@ -33,8 +33,7 @@ def fgd_losses(algo):
     """The FGD losses of the distiller, in the order of the FPN levels they are fed."""
     mappings = algo.distiller.loss_forward_mappings
     found = [(mappings[name]['preds_T'].get('data_idx', 0), name, loss)
-             for name, loss in algo.distiller.distill_losses.items()
-             if isinstance(loss, FGDLoss)]
+             for name, loss in algo.distiller.distill_losses.items() if isinstance(loss, FGDLoss)]
     if not found:
         raise SystemExit('this config has no FGDLoss in model.distiller.distill_losses')
     return sorted(found, key=lambda x: x[0])

@@ -35,10 +35,12 @@ def parse_args():
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=15)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--student-step', action='store_true',
-                        help='also time one training step (forward+backward) of the '
-                        'student of configs/fgd_retina_r101_r50.py (RetinaNet R50) on the '
-                        'same batch, to put the loss in proportion')
+    parser.add_argument(
+        '--student-step',
+        action='store_true',
+        help='also time one training step (forward+backward) of the '
+        'student of configs/fgd_retina_r101_r50.py (RetinaNet R50) on the '
+        'same batch, to put the loss in proportion')
     return parser.parse_args()
 
 
@@ -73,10 +75,8 @@ def main():
 
     samples = []
     for _ in range(N):
-        ds = DetDataSample(metainfo=dict(img_shape=(S, S),
-                                         batch_input_shape=(S, S)))
-        ds.gt_instances = InstanceData(
-            bboxes=random_boxes(args.boxes, S, g).to(device))
+        ds = DetDataSample(metainfo=dict(img_shape=(S, S), batch_input_shape=(S, S)))
+        ds.gt_instances = InstanceData(bboxes=random_boxes(args.boxes, S, g).to(device))
         samples.append(ds)
     boxes_list = [ds.gt_instances.bboxes for ds in samples]
     shapes = [ds.metainfo['img_shape'] for ds in samples]
@@ -115,15 +115,13 @@ def main():
           f'{tot_loop / tot_vec:>7.1f}x')
 
     torch.manual_seed(args.seed)
-    feats_S = [torch.randn(N, C, H, W, device=device)
-               for H, W in sizes]
+    feats_S = [torch.randn(N, C, H, W, device=device) for H, W in sizes]
     feats_T = [torch.randn(N, C, H, W, device=device) for H, W in sizes]
     for f in feats_S:
         f.requires_grad_()
 
     def fgd_fwd_bwd():
-        total = sum(loss(fs, ft, samples)
-                    for loss, fs, ft in zip(losses, feats_S, feats_T))
+        total = sum(loss(fs, ft, samples) for loss, fs, ft in zip(losses, feats_S, feats_T))
         total.backward()
 
     t_loss = timeit(fgd_fwd_bwd, args.warmup, args.repeats, device)
@@ -139,17 +137,17 @@ def main():
 
 
 def time_student_step(samples, N, S, device, args):
-    from mmengine.config import Config
     from mmdet.registry import MODELS as DET_MODELS
     from mmdet.utils import register_all_modules
+    from mmengine.config import Config
     register_all_modules()
     cfg = Config.fromfile('configs/fgd_retina_r101_r50.py').model.architecture
     cfg.backbone.init_cfg = None  # no download: the step time does not depend on weights
     model = DET_MODELS.build(cfg).to(device)
     model.train()
     for ds in samples:
-        ds.gt_instances.labels = torch.zeros(len(ds.gt_instances.bboxes), dtype=torch.long,
-                                             device=device)
+        ds.gt_instances.labels = torch.zeros(
+            len(ds.gt_instances.bboxes), dtype=torch.long, device=device)
         ds.set_metainfo(dict(pad_shape=(S, S), scale_factor=(1., 1.)))
     inputs = torch.randn(N, 3, S, S, device=device)
 

@@ -24,28 +24,35 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--root', default='data/mini_coco', help='dataset root')
     parser.add_argument('--split', default='train', help='split name (train or val)')
-    parser.add_argument('--ann-file', help='annotation file '
-                        '(default: <root>/annotations/instances_<split>.json)')
+    parser.add_argument(
+        '--ann-file',
+        help='annotation file '
+        '(default: <root>/annotations/instances_<split>.json)')
     parser.add_argument('--img-dir', help='image folder (default: <root>/<split>)')
     parser.add_argument('--num', type=int, default=16, help='number of images to draw')
-    parser.add_argument('--shuffle', action='store_true',
-                        help='draw a random sample (see --seed) instead of the first N')
+    parser.add_argument(
+        '--shuffle',
+        action='store_true',
+        help='draw a random sample (see --seed) instead of the first N')
     parser.add_argument('--seed', type=int, default=0, help='seed of --shuffle')
-    parser.add_argument('--out-dir', default='work_dirs/browse_dataset',
-                        help='where to write the drawn images')
-    parser.add_argument('--format', choices=['jpg', 'png'], default='jpg',
-                        help='file format of the drawn images')
-    parser.add_argument('--grid', action='store_true',
-                        help='also write grid.<format>, one contact sheet of all images')
-    parser.add_argument('--cell', type=int, default=256,
-                        help='size of one image in the contact sheet, in pixels')
+    parser.add_argument(
+        '--out-dir', default='work_dirs/browse_dataset', help='where to write the drawn images')
+    parser.add_argument(
+        '--format', choices=['jpg', 'png'], default='jpg', help='file format of the drawn images')
+    parser.add_argument(
+        '--grid',
+        action='store_true',
+        help='also write grid.<format>, one contact sheet of all images')
+    parser.add_argument(
+        '--cell', type=int, default=256, help='size of one image in the contact sheet, in pixels')
     return parser.parse_args(argv)
 
 
 def class_colours(num: int):
     """num well separated, saturated RGB colours (evenly spaced hues)."""
-    return [tuple(int(255 * c) for c in colorsys.hsv_to_rgb(i / num, 0.9, 1.0))
-            for i in range(num)]
+    return [
+        tuple(int(255 * c) for c in colorsys.hsv_to_rgb(i / num, 0.9, 1.0)) for i in range(num)
+    ]
 
 
 def draw_boxes(img: Image.Image, anns, names, colours) -> Image.Image:

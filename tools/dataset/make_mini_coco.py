@@ -15,20 +15,22 @@ from pathlib import Path
 if importlib.util.find_spec('detkd') is None:  # running from a checkout, not installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'projects'))
 
-from detkd.datasets.mini_coco import (DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL,  # noqa: E402
-                                      DEFAULT_SEED, ensure_mini_coco)
+from detkd.datasets.mini_coco import DEFAULT_NUM_VAL  # noqa: E402
+from detkd.datasets.mini_coco import DEFAULT_NUM_TRAIN, DEFAULT_SEED, ensure_mini_coco
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', default='data/mini_coco', help='dataset root to write')
-    parser.add_argument('--num-train', type=int, default=DEFAULT_NUM_TRAIN,
-                        help='number of training images')
-    parser.add_argument('--num-val', type=int, default=DEFAULT_NUM_VAL,
-                        help='number of validation images')
+    parser.add_argument(
+        '--num-train', type=int, default=DEFAULT_NUM_TRAIN, help='number of training images')
+    parser.add_argument(
+        '--num-val', type=int, default=DEFAULT_NUM_VAL, help='number of validation images')
     parser.add_argument('--seed', type=int, default=DEFAULT_SEED, help='random seed')
-    parser.add_argument('--force', action='store_true',
-                        help='regenerate even if a complete dataset is already there')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='regenerate even if a complete dataset is already there')
     parser.add_argument('--no-progress', action='store_true', help='hide the progress bar')
     return parser.parse_args(argv)
 
@@ -42,8 +44,9 @@ def format_stats(info: dict) -> str:
             ('empty images', 'empty_images')]
     lines = [f"{'':16}" + ''.join(f'{s:>8}' for s in splits)]
     for label, key in rows:
-        values = [s['per_class'][key] if key in s['per_class'] else s[key]
-                  for s in splits.values()]
+        values = [
+            s['per_class'][key] if key in s['per_class'] else s[key] for s in splits.values()
+        ]
         lines.append(f'{label:16}' + ''.join(f'{v:>8}' for v in values))
     return '\n'.join(lines)
 
@@ -51,8 +54,13 @@ def format_stats(info: dict) -> str:
 def main(argv=None):
     args = parse_args(argv)
     start = time.perf_counter()
-    info = ensure_mini_coco(args.out, num_train=args.num_train, num_val=args.num_val,
-                            seed=args.seed, progress=not args.no_progress, force=args.force)
+    info = ensure_mini_coco(
+        args.out,
+        num_train=args.num_train,
+        num_val=args.num_val,
+        seed=args.seed,
+        progress=not args.no_progress,
+        force=args.force)
     elapsed = time.perf_counter() - start
     state = 'generated' if info['generated'] else 'already complete, kept'
     print(f"{info['root']}: {state} ({info['version']}, seed {info['params']['seed']})")

@@ -17,7 +17,8 @@ distill = dict(
             for i in __levels
         },
         loss_forward_mappings={
-            f'loss_cwd_cls{i}': dict(
+            f'loss_cwd_cls{i}':
+            dict(
                 preds_S=dict(from_student=True, recorder='cls', record_idx=i),
                 preds_T=dict(from_student=False, recorder='cls', record_idx=i))
             for i in __levels

@@ -3,34 +3,35 @@
 # fed by both necks' outputs and by the student's data samples (GT boxes, image shapes) from
 # its loss(); the teacher runs backbone and neck; the student's neck and head start from the
 # teacher's (FGD's inheriting strategy). The losses' channels are 256 (the COCO FPNs); a pair
-# of other widths sets them (see configs/mini/fgd_retina_r34_r18_mini.py).
-#
-# A pair config uses it as `model = dict(_base_.pop('distill'), architecture=_base_.model,
-# teacher=..., teacher_ckpt=...)`: `distill` replaces the student config's model (_delete_),
-# and pop() keeps it from staying a top-level key of the run's config. (Names starting with
-# '__' stay out of the config too.)
+# of other widths sets them (see configs/mini/fgd_retina_r34_r18_mini.py). How a pair config
+# uses it: see det_distill.py.
+_base_ = './det_distill.py'
 __levels = range(5)
 distill = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='DetDistill',
-    teacher_forward='neck',
     inherit_teacher=('neck', 'bbox_head'),
     distiller=dict(
-        type='ConfigurableDistiller',
         student_recorders=dict(
             fpn=dict(type='ModuleOutputs', source='neck'),
-            gt=dict(type='MethodInputs',
-                    source='mmdet.models.detectors.single_stage.SingleStageDetector.loss')),
+            gt=dict(
+                type='MethodInputs',
+                source='mmdet.models.detectors.single_stage.SingleStageDetector.loss')),
         teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
         distill_losses={
-            f'loss_fgd_fpn{i}': dict(
-                type='FGDLoss', student_channels=256, teacher_channels=256, temp=0.5,
-                alpha_fgd=0.001, beta_fgd=0.0005, gamma_fgd=0.0005, lambda_fgd=0.000005)
+            f'loss_fgd_fpn{i}':
+            dict(
+                type='FGDLoss',
+                student_channels=256,
+                teacher_channels=256,
+                temp=0.5,
+                alpha_fgd=0.001,
+                beta_fgd=0.0005,
+                gamma_fgd=0.0005,
+                lambda_fgd=0.000005)
             for i in __levels
         },
         loss_forward_mappings={
-            f'loss_fgd_fpn{i}': dict(
+            f'loss_fgd_fpn{i}':
+            dict(
                 preds_S=dict(from_student=True, recorder='fpn', data_idx=i),
                 preds_T=dict(from_student=False, recorder='fpn', data_idx=i),
                 data_samples=dict(from_student=True, recorder='gt', data_idx=1))

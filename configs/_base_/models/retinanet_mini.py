@@ -1,9 +1,10 @@
 # A RetinaNet shrunk to train on 2 CPU cores: ResNet backbone trained from scratch (no
 # pretrained weights can be downloaded here, so BN is trained and not frozen), a 64-channel
 # FPN and a 64-channel, 2-conv head, both with GroupNorm: from scratch, GN in neck and head
-# reached 2.8 mAP after one epoch where the plain head reached 0.1 (AdamW, measured here). The structure (ResNet + FPN P3-P7 + RetinaHead, focal loss,
-# the same anchors and assigner) is that of mmdet's RetinaNet, so what the mini runs prove about
-# distillation on these layers carries over to the COCO configs.
+# reached 2.8 mAP after one epoch where the plain head reached 0.1 (AdamW, measured here).
+# The structure (ResNet + FPN P3-P7 + RetinaHead, focal loss, the same anchors and assigner)
+# is that of mmdet's RetinaNet, so what the mini runs prove about distillation on these layers
+# carries over to the COCO configs.
 model = dict(
     type='RetinaNet',
     data_preprocessor=dict(
@@ -47,8 +48,7 @@ model = dict(
             type='DeltaXYWHBBoxCoder',
             target_means=[.0, .0, .0, .0],
             target_stds=[1.0, 1.0, 1.0, 1.0]),
-        loss_cls=dict(
-            type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0),
+        loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=1.0),
         loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
     train_cfg=dict(
         assigner=dict(

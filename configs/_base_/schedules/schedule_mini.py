@@ -8,8 +8,7 @@ test_cfg = dict(type='TestLoop')
 
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=100),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[3],
-         gamma=0.1)
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[3], gamma=0.1)
 ]
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -13,9 +13,11 @@ from .checks import (check_loss_inputs, check_recorder_sources, check_teacher_ck
 
 TEACHER_FORWARDS = {
     # what the teacher runs, and how the error messages say it
-    'neck': 'backbone and neck (extract_feat)',
-    'head': "backbone, neck and head forward (the detector's _forward: raw head outputs, "
-            'no loss, no post-processing)',
+    'neck':
+    'backbone and neck (extract_feat)',
+    'head':
+    "backbone, neck and head forward (the detector's _forward: raw head outputs, "
+    'no loss, no post-processing)',
 }
 
 
@@ -89,23 +91,26 @@ class DetDistill(SingleTeacherDistill):
         teacher = MODELS.build(model_cfg(teacher, 'teacher'))
         check_recorder_sources(distiller.get('student_recorders'), student, 'student')
         check_recorder_sources(distiller.get('teacher_recorders'), teacher, 'teacher')
-        super().__init__(architecture=student, teacher=teacher, distiller=distiller,
-                         teacher_ckpt=None, **kwargs)
+        super().__init__(
+            architecture=student,
+            teacher=teacher,
+            distiller=distiller,
+            teacher_ckpt=None,
+            **kwargs)
         self.teacher_ckpt = teacher_ckpt
         self.teacher_forward = teacher_forward
         self.inherit_teacher = tuple(inherit_teacher)
         self.on_nonfinite = on_nonfinite
         if teacher_ckpt is not None:
             load_teacher_strictly(self.teacher, teacher_ckpt)
-        check_loss_inputs(self.student, self.teacher, self._run_teacher,
-                          self._teacher_runs(), self.distiller)
+        check_loss_inputs(self.student, self.teacher, self._run_teacher, self._teacher_runs(),
+                          self.distiller)
         if not save_teacher:
             self._register_state_dict_hook(_drop_teacher_entries)
             self._register_load_state_dict_pre_hook(self._fill_teacher_entries)
 
     def _teacher_runs(self) -> str:
-        others = [f"teacher_forward={k!r}" for k in TEACHER_FORWARDS
-                  if k != self.teacher_forward]
+        others = [f"teacher_forward={k!r}" for k in TEACHER_FORWARDS if k != self.teacher_forward]
         return (f'{TEACHER_FORWARDS[self.teacher_forward]} (teacher_forward='
                 f'{self.teacher_forward!r}; a module outside that needs '
                 f'{" or ".join(others)})')
@@ -139,8 +144,10 @@ class DetDistill(SingleTeacherDistill):
         if not self.distillation_stopped:
             losses.update(add_prefix(distiller.compute_distill_losses(), 'distill'))
 
-        bad = {k: v for k, v in losses.items()
-               if k.startswith('distill.') and not torch.isfinite(v).all()}
+        bad = {
+            k: v
+            for k, v in losses.items() if k.startswith('distill.') and not torch.isfinite(v).all()
+        }
         if bad:
             it = MessageHub.get_current_instance().get_info('iter')
             what = ', '.join(f'{k}={v.detach().float().mean().item()}' for k, v in bad.items())
@@ -178,6 +185,6 @@ class DetDistill(SingleTeacherDistill):
                 'prefixes matches the student in name and shape')
         MMLogger.get_current_instance().info(
             f'inherited {len(copied)} tensors from the teacher ({self.inherit_teacher}); '
-            f'{len(skipped)} skipped for a name or shape mismatch'
-            + (f': {", ".join(skipped[:6])}' if skipped else ''))
+            f'{len(skipped)} skipped for a name or shape mismatch' +
+            (f': {", ".join(skipped[:6])}' if skipped else ''))
         return copied

@@ -38,8 +38,8 @@ def check_recorder_sources(recorders: Optional[dict], model, role: str) -> None:
         top = sorted({n.split('.')[0] for n in names})
         raise KeyError(
             f'{role} recorder {rec_name!r}: the {role} ({type(model).__name__}) has no module '
-            f'{rec["source"]!r}. ' + (f'Closest names: {", ".join(close)}. ' if close else '')
-            + f'Top-level modules: {", ".join(top)}; list them all with '
+            f'{rec["source"]!r}. ' + (f'Closest names: {", ".join(close)}. ' if close else '') +
+            f'Top-level modules: {", ".join(top)}; list them all with '
             'dict(model.named_modules()).keys().')
 
 
@@ -55,9 +55,8 @@ def check_teacher_ckpt(teacher_ckpt: Optional[str], allow_random_teacher: bool,
                 'model.allow_random_teacher=True if a random teacher is really intended.')
         return
     if '://' not in teacher_ckpt and not osp.isfile(teacher_ckpt):
-        how = (f'tools/train.py {osp.relpath(teacher)}'
-               if isinstance(teacher, str) and '::' not in teacher
-               else 'tools/train.py <teacher config>')
+        how = (f'tools/train.py {osp.relpath(teacher)}' if isinstance(teacher, str)
+               and '::' not in teacher else 'tools/train.py <teacher config>')
         raise FileNotFoundError(
             f'teacher checkpoint {teacher_ckpt!r} does not exist. Train the teacher first '
             f'(python {how}; bash tools/dist_train.sh with the same config for several '
@@ -74,8 +73,7 @@ def _by_module(keys, limit=16) -> str:
 
 
 def _show(items, limit=8) -> str:
-    return ', '.join(items[:limit]) + (f' ... ({len(items)} in all)'
-                                      if len(items) > limit else '')
+    return ', '.join(items[:limit]) + (f' ... ({len(items)} in all)' if len(items) > limit else '')
 
 
 def load_teacher_strictly(teacher: torch.nn.Module, path: str) -> None:
@@ -93,20 +91,22 @@ def load_teacher_strictly(teacher: torch.nn.Module, path: str) -> None:
     own = teacher.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
-    mismatched = sorted(k for k in set(own) & set(state)
-                        if tuple(own[k].shape) != tuple(state[k].shape))
+    mismatched = sorted(
+        k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(state[k].shape))
     if missing or unexpected or mismatched:
-        lines = [f'teacher checkpoint {path!r} does not match the teacher model '
-                 f'({type(teacher).__name__}); was it trained with the teacher config of '
-                 'this run?']
+        lines = [
+            f'teacher checkpoint {path!r} does not match the teacher model '
+            f'({type(teacher).__name__}); was it trained with the teacher config of '
+            'this run?'
+        ]
         if missing:
             lines.append(f'  missing (module, tensors): {_by_module(missing)}')
         if unexpected:
             lines.append(f'  unexpected (module, tensors): {_by_module(unexpected)}')
         if mismatched:
-            lines.append('  shape mismatches: ' + _show(
-                [f'{k} {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'
-                 for k in mismatched]))
+            lines.append('  shape mismatches: ' + _show([
+                f'{k} {tuple(state[k].shape)} vs model {tuple(own[k].shape)}' for k in mismatched
+            ]))
         raise RuntimeError('\n'.join(lines))
     teacher.load_state_dict(state, strict=True)
     # keep the loaded weights through the runner's init_weights()
@@ -145,8 +145,7 @@ def _dry_record(distiller, teacher_runs: str, name: str, arg: str, spec: dict):
             f'runs {teacher_runs}, so this module never runs or runs fewer times.')
     data_idx = spec.get('data_idx')
     record = buffer[record_idx]
-    if data_idx is not None and (not isinstance(record, (list, tuple))
-                                 or data_idx >= len(record)):
+    if data_idx is not None and (not isinstance(record, (list, tuple)) or data_idx >= len(record)):
         size = len(record) if isinstance(record, (list, tuple)) else 'a single tensor'
         raise ValueError(
             f'{name}.{arg}: data_idx {data_idx} is out of range for the {who} recorder '
@@ -170,7 +169,11 @@ def _check_same_shape(name: str, mapping: dict, got: dict, size: int) -> None:
 
 
 @torch.no_grad()
-def check_loss_inputs(student, teacher, teacher_step, teacher_runs: str, distiller,
+def check_loss_inputs(student,
+                      teacher,
+                      teacher_step,
+                      teacher_runs: str,
+                      distiller,
                       size: int = 256) -> None:
     """Run both models once (student: backbone, neck and head; teacher: ``teacher_step``) on
     one blank ``size`` x ``size`` image and check what every loss mapping gets: a teacher
@@ -188,16 +191,20 @@ def check_loss_inputs(student, teacher, teacher_step, teacher_runs: str, distill
         with distiller.teacher_recorders:
             teacher_step(x)
         for name, mapping in distiller.loss_forward_mappings.items():
-            got = {arg: _dry_record(distiller, teacher_runs, name, arg, spec)
-                   for arg, spec in mapping.items()}
+            got = {
+                arg: _dry_record(distiller, teacher_runs, name, arg, spec)
+                for arg, spec in mapping.items()
+            }
             loss = distiller.distill_losses[name]
             check = getattr(loss, 'check_inputs', None)
             if check is None:
                 _check_same_shape(name, mapping, got, size)
                 continue
             params = inspect.signature(check).parameters
-            kwargs = {arg: value for arg, value in got.items()
-                      if value is not None and arg in params}
+            kwargs = {
+                arg: value
+                for arg, value in got.items() if value is not None and arg in params
+            }
             try:
                 check(**kwargs)
             except ValueError as err:

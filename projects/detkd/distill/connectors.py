@@ -57,8 +57,7 @@ class AlignNormConnector(BaseConnector):
         self.normalize = normalize
         self.align = None
         if in_channel is not None and in_channel != out_channel:
-            self.align = ConvModuleConnector(in_channel, out_channel, kernel_size=1,
-                                             act_cfg=None)
+            self.align = ConvModuleConnector(in_channel, out_channel, kernel_size=1, act_cfg=None)
 
     def forward_train(self, feature: Tensor) -> Tensor:
         if self.in_channel is not None and feature.size(1) != self.in_channel:

@@ -26,9 +26,11 @@ def mmcls_resnet_to_mmdet(state: Dict[str, Tensor], model: nn.Module) -> Dict[st
     to the names of ``model``, an mmdet ``ResNet`` / ``ResNetV1c`` / ``ResNetV1d``."""
     own = model.state_dict()
     # shortcuts whose conv is at index 0 in mmcls but behind mmdet's AvgPool: shift them all
-    shifted = {k[:-len('.0.weight')] for k in state
-               if re.fullmatch(r'layer\d+\.\d+\.downsample\.0\.weight', k) and k not in own
-               and k.replace('.0.weight', '.1.weight') in own}
+    shifted = {
+        k[:-len('.0.weight')]
+        for k in state if re.fullmatch(r'layer\d+\.\d+\.downsample\.0\.weight', k) and k not in own
+        and k.replace('.0.weight', '.1.weight') in own
+    }
     out = {}
     for key, value in state.items():
         m = re.fullmatch(r'stem\.(\d+)\.(conv|bn)\.(.+)', key)
@@ -55,7 +57,9 @@ class PretrainedMMClsResNetInit:
         map_location (str): Defaults to ``'cpu'``.
     """
 
-    def __init__(self, checkpoint: str, prefix: str = 'backbone.',
+    def __init__(self,
+                 checkpoint: str,
+                 prefix: str = 'backbone.',
                  map_location: str = 'cpu') -> None:
         self.checkpoint, self.prefix, self.map_location = checkpoint, prefix, map_location
 
@@ -70,15 +74,17 @@ class PretrainedMMClsResNetInit:
         mismatched = sorted(f'{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}'
                             for k in set(own) & set(state) if state[k].shape != own[k].shape)
         if missing or unexpected or mismatched:
+
             def show(keys):
-                return ', '.join(keys[:6]) + (f' ... ({len(keys)} in all)' if len(keys) > 6
-                                              else '')
+                return ', '.join(
+                    keys[:6]) + (f' ... ({len(keys)} in all)' if len(keys) > 6 else '')
+
             raise RuntimeError(
                 f'{self.checkpoint} does not fit {type(module).__name__} (prefix '
                 f'{self.prefix!r}); is it an MMClassification ResNet of the same depth and '
-                'variant?' + (f'\n  missing: {show(missing)}' if missing else '')
-                + (f'\n  unexpected: {show(unexpected)}' if unexpected else '')
-                + (f'\n  shape mismatches: {show(mismatched)}' if mismatched else ''))
+                'variant?' + (f'\n  missing: {show(missing)}' if missing else '') +
+                (f'\n  unexpected: {show(unexpected)}' if unexpected else '') +
+                (f'\n  shape mismatches: {show(mismatched)}' if mismatched else ''))
         module.load_state_dict(state, strict=True)
         MMLogger.get_current_instance().info(
             f'{type(module).__name__}: loaded {len(state)} tensors from {self.checkpoint}')

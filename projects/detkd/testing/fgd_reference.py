@@ -15,8 +15,7 @@ def reference_fgd_masks(bboxes_list: Sequence[Tensor],
                         scale_shapes: Sequence[Tuple[int, int]],
                         H: int,
                         W: int,
-                        dtype: torch.dtype = torch.float32
-                        ) -> Tuple[Tensor, Tensor]:
+                        dtype: torch.dtype = torch.float32) -> Tuple[Tensor, Tensor]:
     """Masks (N, H, W) for boxes ``bboxes_list[i]`` (n_i, 4) xyxy in pixels of
     an image of size ``scale_shapes[i]`` = (h, w)."""
     N = len(bboxes_list)
@@ -41,8 +40,7 @@ def reference_fgd_masks(bboxes_list: Sequence[Tensor],
             c0, c1 = int(wmin[j]), min(int(wmax[j]) + 1, W)
             if r1 <= r0 or c1 <= c0:
                 continue  # the box covers no cell of the grid
-            mask_fg[i, r0:r1, c0:c1] = torch.maximum(
-                mask_fg[i, r0:r1, c0:c1], area[j])
+            mask_fg[i, r0:r1, c0:c1] = torch.maximum(mask_fg[i, r0:r1, c0:c1], area[j])
         mask_bg[i] = torch.where(mask_fg[i] > 0, 0.0, 1.0)
         if torch.sum(mask_bg[i]):
             mask_bg[i] /= torch.sum(mask_bg[i])

@@ -3,5 +3,6 @@ from .config import expand_model_refs, load_config, model_cfg
 from .dist import setup_cpu_distributed
 from .logs import read_logged_metrics
 
-__all__ = ['expand_model_refs', 'load_config', 'model_cfg', 'setup_cpu_distributed',
-           'read_logged_metrics']
+__all__ = [
+    'expand_model_refs', 'load_config', 'model_cfg', 'setup_cpu_distributed', 'read_logged_metrics'
+]

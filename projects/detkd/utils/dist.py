@@ -25,9 +25,8 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
     if launcher == 'none' or torch.cuda.is_available():
         return False
     if launcher != 'pytorch':
-        raise RuntimeError(
-            f'launcher={launcher!r} needs CUDA; on a CPU-only machine use '
-            "'pytorch' (bash tools/dist_train.sh CONFIG NUM_PROCESSES).")
+        raise RuntimeError(f'launcher={launcher!r} needs CUDA; on a CPU-only machine use '
+                           "'pytorch' (bash tools/dist_train.sh CONFIG NUM_PROCESSES).")
     for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
         if key not in os.environ:
             raise RuntimeError(

@@ -18,9 +18,8 @@ from ..ops import feature_norm
 _MASK_CHUNK_ELEMS = 2**24
 
 
-def build_fgd_masks(bboxes: Sequence[Tensor],
-                    scale_shapes: Sequence[Tuple[int, int]], H: int, W: int,
-                    dtype: torch.dtype) -> Tuple[Tensor, Tensor]:
+def build_fgd_masks(bboxes: Sequence[Tensor], scale_shapes: Sequence[Tuple[int, int]], H: int,
+                    W: int, dtype: torch.dtype) -> Tuple[Tensor, Tensor]:
     """Foreground and background masks of FGD, for a whole batch at once.
 
     Args:
@@ -43,8 +42,7 @@ def build_fgd_masks(bboxes: Sequence[Tensor],
     """
     # (N, M, 4); a padding box of -inf covers no cell (and gets a finite
     # value below), so no separate validity mask is needed.
-    boxes = pad_sequence(list(bboxes), batch_first=True,
-                         padding_value=-math.inf)
+    boxes = pad_sequence(list(bboxes), batch_first=True, padding_value=-math.inf)
     N, M = boxes.shape[:2]
     # x / w * W and y / h * H, in the reference's order of operations.
     scale = boxes.new_tensor([[w, h, w, h] for h, w in scale_shapes])
@@ -160,8 +158,8 @@ class FGDLoss(nn.Module):
                  loss_weight: float = 1.0,
                  box_scale: str = 'img_shape'):
         super().__init__()
-        for name, value in (('student_channels', student_channels),
-                            ('teacher_channels', teacher_channels)):
+        for name, value in (('student_channels', student_channels), ('teacher_channels',
+                                                                     teacher_channels)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f'FGDLoss: {name} must be a positive int, '
                                  f'got {value!r}')
@@ -199,10 +197,8 @@ class FGDLoss(nn.Module):
     @staticmethod
     def _channel_add_conv(C: int) -> nn.Sequential:
         return nn.Sequential(
-            nn.Conv2d(C, C // 2, kernel_size=1),
-            nn.LayerNorm([C // 2, 1, 1]),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(C // 2, C, kernel_size=1))
+            nn.Conv2d(C, C // 2, kernel_size=1), nn.LayerNorm([C // 2, 1, 1]),
+            nn.ReLU(inplace=True), nn.Conv2d(C // 2, C, kernel_size=1))
 
     def init_weights(self) -> None:
         """As the authors: kaiming ``conv_mask``, zero last GcBlock conv."""
@@ -211,8 +207,7 @@ class FGDLoss(nn.Module):
         constant_init(self.channel_add_conv_s[-1], val=0)
         constant_init(self.channel_add_conv_t[-1], val=0)
 
-    def forward(self, preds_S: Tensor, preds_T: Tensor,
-                data_samples: Sequence) -> Tensor:
+    def forward(self, preds_S: Tensor, preds_T: Tensor, data_samples: Sequence) -> Tensor:
         """Forward computation.
 
         Args:
@@ -238,26 +233,25 @@ class FGDLoss(nn.Module):
         S_att_t, C_att_t = self.get_attention(preds_T, self.temp)
         S_att_s, C_att_s = self.get_attention(preds_S, self.temp)
 
-        mask_fg, mask_bg = self.build_masks(data_samples, H, W,
-                                            preds_S.device, S_att_t.dtype)
+        mask_fg, mask_bg = self.build_masks(data_samples, H, W, preds_S.device, S_att_t.dtype)
 
-        fg_loss, bg_loss = self.get_fea_loss(preds_S, preds_T, mask_fg,
-                                             mask_bg, C_att_t, S_att_t)
+        fg_loss, bg_loss = self.get_fea_loss(preds_S, preds_T, mask_fg, mask_bg, C_att_t, S_att_t)
         mask_loss = self.get_mask_loss(C_att_s, C_att_t, S_att_s, S_att_t)
         rela_loss = self.get_rela_loss(preds_S, preds_T)
         loss = self.alpha_fgd * fg_loss + self.beta_fgd * bg_loss \
             + self.gamma_fgd * mask_loss + self.lambda_fgd * rela_loss
         return self.loss_weight * loss
 
-    def build_masks(self, data_samples: Sequence, H: int, W: int,
-                    device: torch.device, dtype: torch.dtype
-                    ) -> Tuple[Tensor, Tensor]:
+    def build_masks(self, data_samples: Sequence, H: int, W: int, device: torch.device,
+                    dtype: torch.dtype) -> Tuple[Tensor, Tensor]:
         """Foreground and background masks (N, H, W) of the batch's GT on an
         (H, W) feature grid, boxes mapped as ``box_scale`` says."""
         bboxes, scale_shapes = self._gather_boxes(data_samples, device)
         return build_fgd_masks(bboxes, scale_shapes, H, W, dtype)
 
-    def check_inputs(self, preds_S: Tensor, preds_T: Tensor,
+    def check_inputs(self,
+                     preds_S: Tensor,
+                     preds_T: Tensor,
                      data_samples: Optional[Sequence] = None) -> None:
         """Raise ``ValueError`` saying which setting to change when the features do not fit
         this loss (layout, declared channels, sizes). ``forward`` calls it; so does
@@ -267,30 +261,27 @@ class FGDLoss(nn.Module):
             raise ValueError('FGDLoss expects (N, C, H, W) features, got '
                              f'student {tuple(preds_S.shape)} and teacher '
                              f'{tuple(preds_T.shape)}')
-        for who, pred, expected, key in (
-                ('student', preds_S, self.student_channels,
-                 'student_channels'),
-                ('teacher', preds_T, self.teacher_channels,
-                 'teacher_channels')):
+        for who, pred, expected, key in (('student', preds_S, self.student_channels,
+                                          'student_channels'),
+                                         ('teacher', preds_T, self.teacher_channels,
+                                          'teacher_channels')):
             if pred.size(1) != expected:
-                raise ValueError(
-                    f'FGDLoss expected {expected} channels for the {who} '
-                    f'feature ({key}={expected}) but got {pred.size(1)} '
-                    f'(shape {tuple(pred.shape)}); set {key}={pred.size(1)} '
-                    'in this loss config, or connect the right '
-                    f'{who} recorder/level')
+                raise ValueError(f'FGDLoss expected {expected} channels for the {who} '
+                                 f'feature ({key}={expected}) but got {pred.size(1)} '
+                                 f'(shape {tuple(pred.shape)}); set {key}={pred.size(1)} '
+                                 'in this loss config, or connect the right '
+                                 f'{who} recorder/level')
         if preds_S.shape[0] != preds_T.shape[0] or \
                 preds_S.shape[-2:] != preds_T.shape[-2:]:
-            raise ValueError(
-                'FGDLoss: student and teacher features differ in batch or '
-                f'spatial size: {tuple(preds_S.shape)} vs '
-                f'{tuple(preds_T.shape)}')
+            raise ValueError('FGDLoss: student and teacher features differ in batch or '
+                             f'spatial size: {tuple(preds_S.shape)} vs '
+                             f'{tuple(preds_T.shape)}')
         if data_samples is not None and len(data_samples) != preds_S.size(0):
             raise ValueError(f'FGDLoss: got {len(data_samples)} data samples '
                              f'for a batch of {preds_S.size(0)} features')
 
-    def _gather_boxes(self, data_samples: Sequence, device: torch.device
-                      ) -> Tuple[List[Tensor], List[Tuple[int, int]]]:
+    def _gather_boxes(self, data_samples: Sequence,
+                      device: torch.device) -> Tuple[List[Tensor], List[Tuple[int, int]]]:
         """GT boxes (n_i, 4) and the (h, w) they are scaled by, per image."""
         key = 'img_shape' if self.box_scale == 'img_shape' \
             else 'batch_input_shape'
@@ -298,8 +289,7 @@ class FGDLoss(nn.Module):
             raise KeyError(f"FGDLoss(box_scale='{self.box_scale}') needs "
                            f"metainfo['{key}'] in every data sample")
         bboxes = [
-            get_box_tensor(ds.gt_instances.bboxes).reshape(-1, 4).to(device)
-            for ds in data_samples
+            get_box_tensor(ds.gt_instances.bboxes).reshape(-1, 4).to(device) for ds in data_samples
         ]
         return bboxes, [tuple(ds.metainfo[key][:2]) for ds in data_samples]
 
@@ -309,30 +299,25 @@ class FGDLoss(nn.Module):
         N, C, H, W = preds.shape
         value = preds.abs()
         fea_map = value.mean(dim=1).reshape(N, -1)
-        S_attention = (H * W * F.softmax(fea_map / temp, dim=1)).reshape(
-            N, H, W)
+        S_attention = (H * W * F.softmax(fea_map / temp, dim=1)).reshape(N, H, W)
         channel_map = value.mean(dim=(2, 3))
         C_attention = C * F.softmax(channel_map / temp, dim=1)
         return S_attention, C_attention
 
     @staticmethod
-    def get_fea_loss(preds_S: Tensor, preds_T: Tensor, mask_fg: Tensor,
-                     mask_bg: Tensor, C_t: Tensor,
-                     S_t: Tensor) -> Tuple[Tensor, Tensor]:
+    def get_fea_loss(preds_S: Tensor, preds_T: Tensor, mask_fg: Tensor, mask_bg: Tensor,
+                     C_t: Tensor, S_t: Tensor) -> Tuple[Tensor, Tensor]:
         """Focal feature losses; sqrt(M)*sqrt(A) as in the authors' code."""
         N = preds_S.size(0)
         att = S_t.sqrt()[:, None] * C_t.sqrt()[:, :, None, None]
         fea_s, fea_t = preds_S * att, preds_T * att
         sqrt_fg, sqrt_bg = mask_fg.sqrt()[:, None], mask_bg.sqrt()[:, None]
-        fg_loss = F.mse_loss(
-            fea_s * sqrt_fg, fea_t * sqrt_fg, reduction='sum') / N
-        bg_loss = F.mse_loss(
-            fea_s * sqrt_bg, fea_t * sqrt_bg, reduction='sum') / N
+        fg_loss = F.mse_loss(fea_s * sqrt_fg, fea_t * sqrt_fg, reduction='sum') / N
+        bg_loss = F.mse_loss(fea_s * sqrt_bg, fea_t * sqrt_bg, reduction='sum') / N
         return fg_loss, bg_loss
 
     @staticmethod
-    def get_mask_loss(C_s: Tensor, C_t: Tensor, S_s: Tensor,
-                      S_t: Tensor) -> Tensor:
+    def get_mask_loss(C_s: Tensor, C_t: Tensor, S_s: Tensor, S_t: Tensor) -> Tensor:
         """L1 between the student and teacher attentions."""
         N = C_s.size(0)
         return ((C_s - C_t).abs().sum() + (S_s - S_t).abs().sum()) / N
@@ -347,8 +332,6 @@ class FGDLoss(nn.Module):
     def get_rela_loss(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
         """Global relation loss between the two GcBlock outputs."""
         N = preds_S.size(0)
-        out_s = preds_S + self.channel_add_conv_s(
-            self.spatial_pool(preds_S, self.conv_mask_s))
-        out_t = preds_T + self.channel_add_conv_t(
-            self.spatial_pool(preds_T, self.conv_mask_t))
+        out_s = preds_S + self.channel_add_conv_s(self.spatial_pool(preds_S, self.conv_mask_s))
+        out_t = preds_T + self.channel_add_conv_t(self.spatial_pool(preds_T, self.conv_mask_t))
         return F.mse_loss(out_s, out_t, reduction='sum') / N
