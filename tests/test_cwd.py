@@ -151,6 +151,7 @@ def _mini_cfg(path, **overrides):
     return cfg
 
 
+@pytest.mark.integration
 def test_retina_cwd_with_different_channels_fails_at_build_then_trains_with_align():
     """A student FPN narrower than the teacher's: CWD's inputs would differ in shape; the
     dry run at build says so and names the connector; with it, the align conv trains."""
@@ -186,6 +187,7 @@ def _gfl_logits(detector, x):
     return feats, cls_scores
 
 
+@pytest.mark.integration
 def test_gfl_cwd_distils_fpn_features_and_head_logits_of_every_level():
     algo = MODELS.build(_mini_cfg('configs/mini/cwd_gfl_r34vd_r18_mini.py'))
     algo.init_weights()
@@ -209,6 +211,7 @@ def test_gfl_cwd_distils_fpn_features_and_head_logits_of_every_level():
                 expected, rel=1e-4), f'{kind}{i}'
 
 
+@pytest.mark.integration
 def test_gfl_cwd_gradients_reach_the_student_head_and_never_the_teacher():
     algo = MODELS.build(_mini_cfg('configs/mini/cwd_gfl_r34vd_r18_mini.py'))
     algo.init_weights()

@@ -150,6 +150,7 @@ def test_loss_mapping_naming_an_unknown_recorder_fails_at_build():
         MODELS.build(cfg)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize('mode', ['raise', 'skip'])
 def test_non_finite_distillation_loss_stops_or_skips(mode, tmp_path):
     path, _ = _save_teacher(tmp_path)

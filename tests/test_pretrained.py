@@ -48,6 +48,7 @@ def imagenet(tmp_path_factory):
     return path, state
 
 
+@pytest.mark.integration
 def test_mmcls_resnet_v1d_loads_completely_into_mmdet_resnetv1d(imagenet):
     path, state = imagenet
     dst = MODELS.build(
