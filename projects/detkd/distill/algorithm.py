@@ -110,10 +110,12 @@ class DetDistill(SingleTeacherDistill):
             self._register_load_state_dict_pre_hook(self._fill_teacher_entries)
 
     def _teacher_runs(self) -> str:
-        others = [f"teacher_forward={k!r}" for k in TEACHER_FORWARDS if k != self.teacher_forward]
+        hint = ("; a module outside that needs teacher_forward='head'"
+                if self.teacher_forward == 'neck' else
+                '; a module called as module.forward(x), as the detector calls its head, '
+                "fires no hook: record it with MethodOutputs on its class's method")
         return (f'{TEACHER_FORWARDS[self.teacher_forward]} (teacher_forward='
-                f'{self.teacher_forward!r}; a module outside that needs '
-                f'{" or ".join(others)})')
+                f'{self.teacher_forward!r}{hint})')
 
     def _run_teacher(self, batch_inputs: torch.Tensor):
         """The teacher's part of a step: ``extract_feat``, or ``_forward`` (head too)."""
