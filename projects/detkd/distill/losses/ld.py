@@ -388,25 +388,45 @@ class _LDTerm(nn.Module):
                         'one anchor per location (anchor_generator ratios=[1.0], '
                         'scales_per_octave=1) and the targets of the same batch')
 
-    def _levels(self, cls_scores, bbox_preds, teacher_cls_scores, teacher_bbox_preds, targets,
-                batch_gt_instances):
-        """Check, detach the teacher, and yield per level (student class logits (N, A, K),
-        student distributions (N, A, 4, bins), the teacher's two, labels (N, A), label
-        weights (N, A))."""
+    def forward(self,
+                cls_scores: Sequence[Tensor],
+                bbox_preds: Sequence[Tensor],
+                teacher_cls_scores: Sequence[Tensor],
+                teacher_bbox_preds: Sequence[Tensor],
+                targets: Sequence,
+                batch_gt_instances: Optional[Sequence] = None) -> Tensor:
+        """The scalar term of the batch: ``loss_weight`` times the sum over the levels of
+        ``level_loss`` (the subclass's), on the checked inputs, the teacher detached."""
         self.check_inputs(cls_scores, bbox_preds, teacher_cls_scores, teacher_bbox_preds, targets,
                           batch_gt_instances)
+        regions = self.regions(targets, batch_gt_instances)
         bins = self.reg_max + 1
-        for s_cls, s_box, t_cls, t_box, labels, label_weights in zip(cls_scores, bbox_preds,
-                                                                     teacher_cls_scores,
-                                                                     teacher_bbox_preds,
-                                                                     targets[1], targets[2]):
+        total = 0.
+        for lvl, (s_cls, s_box, t_cls, t_box) in enumerate(
+                zip(cls_scores, bbox_preds, teacher_cls_scores, teacher_bbox_preds)):
             N, K = s_cls.shape[:2]
-            yield (s_cls.permute(0, 2, 3, 1).reshape(N, -1,
-                                                     K), s_box.permute(0, 2, 3,
-                                                                       1).reshape(N, -1, 4, bins),
-                   t_cls.detach().permute(0, 2, 3, 1).reshape(N, -1, K),
-                   t_box.detach().permute(0, 2, 3, 1).reshape(N, -1, 4,
-                                                              bins), labels, label_weights)
+
+            def flat(x, *tail):  # (N, C, H, W) -> (N, H*W, *tail), as GFLHead reads it
+                return x.permute(0, 2, 3, 1).reshape(N, -1, *tail)
+
+            total = total + self.level_loss(
+                flat(s_cls, K), flat(s_box, 4, bins), flat(t_cls.detach(), K),
+                flat(t_box.detach(), 4, bins), targets[1][lvl], targets[2][lvl],
+                None if regions is None else regions[lvl])
+        return self.loss_weight * total
+
+    def regions(self, targets: Sequence,
+                batch_gt_instances: Optional[Sequence]) -> Optional[List[Tensor]]:
+        """Per level, an (N, A_l) weight of each location for ``level_loss``; None (the
+        default) where the term lives on the positives alone."""
+        return None
+
+    def level_loss(self, s_cls: Tensor, s_box: Tensor, t_cls: Tensor, t_box: Tensor,
+                   labels: Tensor, label_weights: Tensor, region: Optional[Tensor]) -> Tensor:
+        """One level's term before ``loss_weight``: class logits (N, A, K), distributions
+        (N, A, 4, bins) of the student and the (detached) teacher, labels and label weights
+        (N, A) of the student's assignment, and ``regions``' weight of the level."""
+        raise NotImplementedError
 
     @staticmethod
     def _positives(labels: Tensor, num_classes: int) -> Tensor:
@@ -449,29 +469,16 @@ class LDMainLoss(_LDTerm):
                  reg_max: int = 16):
         super().__init__(loss_weight, T, num_classes, reg_max)
 
-    def forward(self,
-                cls_scores: Sequence[Tensor],
-                bbox_preds: Sequence[Tensor],
-                teacher_cls_scores: Sequence[Tensor],
-                teacher_bbox_preds: Sequence[Tensor],
-                targets: Sequence,
-                batch_gt_instances: Optional[Sequence] = None) -> Tensor:
-        """Scalar main LD of the batch; see the class docstring."""
-        total = 0.
-        for s_cls, s_box, _, t_box, labels, _ in self._levels(cls_scores, bbox_preds,
-                                                              teacher_cls_scores,
-                                                              teacher_bbox_preds, targets,
-                                                              batch_gt_instances):
-            pos = self._positives(labels, s_cls.size(-1))
-            w = s_cls.detach().sigmoid().amax(dim=-1)[pos]
-            bins = s_box.size(-1)
-            total = total + ld_kl_div(
-                s_box[pos].reshape(-1, bins),
-                t_box[pos].reshape(-1, bins),
-                self.T,
-                weight=w.repeat_interleave(4),
-                avg_factor=4.0)
-        return self.loss_weight * total
+    def level_loss(self, s_cls, s_box, t_cls, t_box, labels, label_weights, region):
+        pos = self._positives(labels, s_cls.size(-1))
+        w = s_cls.detach().sigmoid().amax(dim=-1)[pos]
+        bins = s_box.size(-1)
+        return ld_kl_div(
+            s_box[pos].reshape(-1, bins),
+            t_box[pos].reshape(-1, bins),
+            self.T,
+            weight=w.repeat_interleave(4),
+            avg_factor=4.0)
 
 
 @MODELS.register_module()
@@ -539,8 +546,12 @@ class LDVLRLoss(_LDTerm):
         self.topk = topk
         self.diou_mode = diou_mode
 
-    def region(self, targets: Sequence, batch_gt_instances: Sequence) -> List[Tensor]:
+    def regions(self, targets: Sequence, batch_gt_instances: Sequence) -> List[Tensor]:
         """v per level, (N, A_l) each, from the student's anchors and the GT."""
+        if batch_gt_instances is None:
+            raise ValueError('LDVLRLoss needs batch_gt_instances: map it to a record of the '
+                             "student's GT (e.g. the batch_gt_instances input of "
+                             'bbox_head.loss_by_feat)')
         anchor_list = list(targets[0])
         anchors = torch.cat(anchor_list, dim=1)
         boxes = [get_box_tensor(gt.bboxes).reshape(-1, 4).to(anchors) for gt in batch_gt_instances]
@@ -551,32 +562,15 @@ class LDVLRLoss(_LDTerm):
         v = vlr_region(anchors, num_level, gt_bboxes, gt_mask, self.topk, self.diou_mode)
         return list(v.split(num_level, dim=1))
 
-    def forward(self,
-                cls_scores: Sequence[Tensor],
-                bbox_preds: Sequence[Tensor],
-                teacher_cls_scores: Sequence[Tensor],
-                teacher_bbox_preds: Sequence[Tensor],
-                targets: Sequence,
-                batch_gt_instances: Optional[Sequence] = None) -> Tensor:
-        """Scalar VLR LD of the batch; see the class docstring."""
-        if batch_gt_instances is None:
-            raise ValueError('LDVLRLoss needs batch_gt_instances: map it to a record of the '
-                             "student's GT (e.g. the batch_gt_instances input of "
-                             'bbox_head.loss_by_feat)')
-        levels = list(
-            self._levels(cls_scores, bbox_preds, teacher_cls_scores, teacher_bbox_preds, targets,
-                         batch_gt_instances))
-        total = 0.
-        for (_, s_box, _, t_box, _, _), v in zip(levels, self.region(targets, batch_gt_instances)):
-            keep = v > 0
-            bins = s_box.size(-1)
-            total = total + ld_kl_div(
-                s_box[keep].reshape(-1, bins),
-                t_box[keep].reshape(-1, bins),
-                self.T,
-                weight=v[keep].repeat_interleave(4),
-                avg_factor=16.0)
-        return self.loss_weight * total
+    def level_loss(self, s_cls, s_box, t_cls, t_box, labels, label_weights, region):
+        keep = region > 0
+        bins = s_box.size(-1)
+        return ld_kl_div(
+            s_box[keep].reshape(-1, bins),
+            t_box[keep].reshape(-1, bins),
+            self.T,
+            weight=region[keep].repeat_interleave(4),
+            avg_factor=16.0)
 
 
 @MODELS.register_module()
@@ -613,19 +607,7 @@ class LDClsKDLoss(_LDTerm):
                  reg_max: int = 16):
         super().__init__(loss_weight, T, num_classes, reg_max)
 
-    def forward(self,
-                cls_scores: Sequence[Tensor],
-                bbox_preds: Sequence[Tensor],
-                teacher_cls_scores: Sequence[Tensor],
-                teacher_bbox_preds: Sequence[Tensor],
-                targets: Sequence,
-                batch_gt_instances: Optional[Sequence] = None) -> Tensor:
-        """Scalar class KD of the batch; see the class docstring."""
-        total = 0.
-        for s_cls, _, t_cls, _, labels, label_weights in self._levels(
-                cls_scores, bbox_preds, teacher_cls_scores, teacher_bbox_preds, targets,
-                batch_gt_instances):
-            pos = self._positives(labels, s_cls.size(-1))
-            total = total + ld_kl_div(
-                s_cls[pos], t_cls[pos], self.T, weight=label_weights[pos], avg_factor=pos.sum())
-        return self.loss_weight * total
+    def level_loss(self, s_cls, s_box, t_cls, t_box, labels, label_weights, region):
+        pos = self._positives(labels, s_cls.size(-1))
+        return ld_kl_div(
+            s_cls[pos], t_cls[pos], self.T, weight=label_weights[pos], avg_factor=pos.sum())
