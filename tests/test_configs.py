@@ -15,7 +15,7 @@ from mmrazor.registry import MODELS
 import detkd  # noqa: F401
 from detkd.utils import load_config
 
-FAMILIES = ('retinanet', 'gfl')  # trainable students and teachers, by detector family
+FAMILIES = ('retinanet', 'gfl', 'yolov3')  # trainable students and teachers, by family
 TRAINABLE = sorted(
     glob.glob('configs/*.py') + glob.glob('configs/mini/*.py') +
     [p for f in FAMILIES for p in glob.glob(f'configs/{f}/*.py')])
@@ -158,7 +158,7 @@ def test_demo_presets_pair_each_distillation_config_with_its_own_teacher_and_stu
     spec = importlib.util.spec_from_file_location('demo', 'tools/demo.py')
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
-    assert set(demo.PRESETS) == {'fgd', 'cwd-retina', 'cwd-gfl'}
+    assert set(demo.PRESETS) == {'fgd', 'cwd-retina', 'cwd-gfl', 'yolov3', 'ld'}
     for name, preset in demo.PRESETS.items():
         student = Config.fromfile(preset['student']).model
         teacher = Config.fromfile(preset['teacher']).model

@@ -8,6 +8,8 @@ saved as Markdown and as a PNG chart in the work dir.
     python tools/demo.py                        # FGD, RetinaNet R34 -> R18 (mini)
     python tools/demo.py --preset cwd-retina    # CWD, RetinaNet R34 -> R18 (mini)
     python tools/demo.py --preset cwd-gfl       # CWD, GFL R34vd -> R18 (mini)
+    python tools/demo.py --preset yolov3        # YOLOv3 KD, YOLOv3 R34 -> MobileNetV1 (mini)
+    python tools/demo.py --preset ld            # LD, GFL R34vd -> R18vd (mini)
     python tools/demo.py --teacher T.py --student S.py --distill D.py [--distill D2.py]
 """
 import argparse
@@ -37,6 +39,16 @@ PRESETS = {
         teacher='configs/gfl/gfl_r34vd_mini.py',
         student='configs/gfl/gfl_r18_mini.py',
         distill=['configs/mini/cwd_gfl_r34vd_r18_mini.py']),
+    'yolov3':
+    dict(
+        teacher='configs/yolov3/yolov3_r34_mini.py',
+        student='configs/yolov3/yolov3_mv1_mini.py',
+        distill=['configs/mini/yolov3_r34_mv1_distill_mini.py']),
+    'ld':
+    dict(
+        teacher='configs/gfl/gfl_r34vd_mini.py',
+        student='configs/gfl/gfl_r18vd_mini.py',
+        distill=['configs/mini/ld_gfl_r34vd_r18vd_mini.py']),
 }
 
 

@@ -1,0 +1,31 @@
+# YOLOv3 objectness-masked KD (Mehta & Ozturk 2018), wired as the seed's YOLOv3 recipe
+# (PaddleDetection yolov3_mobilenet_v1_coco_distill.yml, DistillYOLOv3Loss, weight 1000):
+# YOLOv3DistillLoss on each level's raw head map, the output of bbox_head.convs_pred.{0,1,2}
+# ((N, 3 * (5 + K), H, W) at strides 32, 16, 8), recorded on both models; the per-level losses
+# add up to Paddle's sum over the levels. The teacher runs its head's forward only (no loss, no
+# assignment); no connector (the maps have the same layout whatever the widths). K is 80 here
+# (COCO); a pair on another dataset sets num_classes. How a pair config uses it: see
+# det_distill.py.
+_base_ = './det_distill.py'
+__levels = range(3)
+__recorders = {
+    f'pred{i}': dict(type='ModuleOutputs', source=f'bbox_head.convs_pred.{i}')
+    for i in __levels
+}
+distill = dict(
+    teacher_forward='head',
+    distiller=dict(
+        student_recorders=__recorders,
+        teacher_recorders=__recorders,
+        distill_losses={
+            f'loss_yolov3_kd{i}':
+            dict(type='YOLOv3DistillLoss', num_classes=80, num_anchors=3, loss_weight=1000.0)
+            for i in __levels
+        },
+        loss_forward_mappings={
+            f'loss_yolov3_kd{i}':
+            dict(
+                preds_S=dict(from_student=True, recorder=f'pred{i}'),
+                preds_T=dict(from_student=False, recorder=f'pred{i}'))
+            for i in __levels
+        }))

@@ -1,0 +1,36 @@
+# YOLOv3 with a ResNet34 backbone on COCO at 608: the teacher of the seed's YOLOv3 distillation
+# (PaddleDetection 2.6 configs/yolov3/yolov3_r34_270e_coco.yml, 36.2 box mAP there), on mmdet's
+# YOLOV3 / YOLOV3Neck / YOLOV3Head. 8 GPUs x 8 images:
+#   bash tools/dist_train.sh configs/yolov3/yolov3_r34_608_270e_coco.py 8
+#
+# Paddle's two YOLOv3 configs share their schedule and data pipeline (_base_/optimizer_270e.yml,
+# _base_/yolov3_reader.yml), so this inherits the student's config
+# (yolov3_mv1_608_270e_coco.py) and changes the backbone. Every difference from Paddle's recipe
+# listed there holds here too, except the backbone's weight decay: Paddle's ResNet convs take
+# the global L2 decay (its MobileNetV1 convs have none), so here only BN and the head's bias
+# are exempt.
+#
+# The backbone is Paddle's ResNet34 (variant b: 7x7 stem, strided 3x3 first conv of each
+# BasicBlock, 1x1 strided shortcut conv; nothing frozen, BN trained: freeze_at -1,
+# freeze_norm false), which is mmdet's ResNet(depth=34, style='pytorch') with frozen_stages=-1
+# and norm_eval=False; return_idx [1, 2, 3] is out_indices (1, 2, 3), 128/256/512 channels.
+# Its trained weights therefore convert by renaming, and compute the same head maps.
+# One more difference: the ImageNet init is torchvision's ResNet34, not Paddle's
+# ResNet34_pretrained.pdparams.
+_base_ = './yolov3_mv1_608_270e_coco.py'
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='ResNet',
+        depth=34,
+        num_stages=4,
+        out_indices=(1, 2, 3),
+        frozen_stages=-1,
+        norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=False,
+        style='pytorch',
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet34')),
+    neck=dict(in_channels=[512, 256, 128]))
+
+optim_wrapper = dict(paramwise_cfg=dict(_delete_=True, norm_decay_mult=0., bias_decay_mult=0.))
