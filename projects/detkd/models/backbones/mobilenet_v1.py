@@ -2,42 +2,12 @@
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch.nn as nn
-from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
-
-class ConvNormAct(nn.Module):
-    """Conv (no bias) -> norm -> activation, named ``conv``, ``bn`` (the norm's
-    abbreviation: ``gn`` for GroupNorm) and ``act``.
-
-    Not mmcv's ``ConvModule``: that one re-initialises its conv (Kaiming
-    *fan_out*) in its own ``init_weights``, which mmengine runs after the
-    backbone's ``init_cfg``. Paddle initialises with Kaiming *fan_in*, and for a
-    depthwise 3x3 conv fan_out is 9*C instead of 9, which starts those convs
-    near zero when training from scratch.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int,
-                 groups: int, norm_cfg: Dict, act_cfg: Optional[Dict]) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride=stride,
-            padding=kernel_size // 2,
-            groups=groups,
-            bias=False)
-        self.norm_name, norm = build_norm_layer(norm_cfg, out_channels)
-        self.add_module(self.norm_name, norm)
-        self.act = build_activation_layer(act_cfg) if act_cfg else None
-
-    def forward(self, x: Tensor) -> Tensor:
-        x = getattr(self, self.norm_name)(self.conv(x))
-        return self.act(x) if self.act is not None else x
+from ..layers import ConvNormAct
 
 
 class DepthwiseSeparable(nn.Module):

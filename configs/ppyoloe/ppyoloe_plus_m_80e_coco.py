@@ -1,0 +1,11 @@
+# PP-YOLOE+ m on COCO at 640, 80 epochs (PaddleDetection 2.6 ppyoloe_plus_crn_m_80e_coco.yml,
+# 49.8 box mAP there): ppyoloe_plus_l_80e_coco.py at depth 0.67, width 0.75. Init from Paddle's
+# ppyoloe_crn_m_obj365_pretrained.pdparams, converted as the l config says.
+_base_ = './ppyoloe_plus_l_80e_coco.py'
+load_from = 'checkpoints/ppyoloe_crn_m_obj365_paddle.pth'
+depth_mult = 0.67
+width_mult = 0.75
+model = dict(
+    backbone=dict(depth_mult=depth_mult, width_mult=width_mult),
+    neck=dict(depth_mult=depth_mult, width_mult=width_mult),
+    bbox_head=dict(width_mult=width_mult))

@@ -1,0 +1,8 @@
+"""PaddleDetection ``.pdparams`` -> mmdet state dicts (no Paddle needed)."""
+from .paddle import (ConversionError, convert_ppyoloe_file, load_pdparams, ppyoloe_arch_from_state,
+                     ppyoloe_model_cfg, ppyoloe_paddle_to_mmdet)
+
+__all__ = [
+    'ConversionError', 'convert_ppyoloe_file', 'load_pdparams', 'ppyoloe_arch_from_state',
+    'ppyoloe_model_cfg', 'ppyoloe_paddle_to_mmdet'
+]

@@ -1,0 +1,4 @@
+"""Necks mmdet lacks, registered in mmdet's ``MODELS``."""
+from .custom_csp_pan import CustomCSPPAN
+
+__all__ = ['CustomCSPPAN']
