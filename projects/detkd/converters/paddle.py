@@ -165,6 +165,7 @@ def convert_ppyoloe_file(src: str) -> Tuple[Dict[str, torch.Tensor], Dict[str, o
     of the size it holds; returns the state dict and the architecture."""
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
+    from mmengine.registry import DefaultScope
 
     import detkd  # noqa: F401  (registers PPYOLOE)
     register_all_modules(init_default_scope=False)
@@ -176,6 +177,7 @@ def convert_ppyoloe_file(src: str) -> Tuple[Dict[str, torch.Tensor], Dict[str, o
                               f'PP-YOLOE+ {arch["size"]}: {unplaced[:8]}')
     if arch['num_classes'] is None:
         raise ConversionError(f'{src}: no yolo_head.pred_cls weights (a backbone-only file?)')
-    model = MODELS.build(ppyoloe_model_cfg(arch))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(ppyoloe_model_cfg(arch))
     check_against_model(converted, model.state_dict(), src)
     return converted, arch
