@@ -3,5 +3,6 @@ PaddleDetection suite and the connectors they need."""
 from . import losses  # noqa: F401
 from .algorithm import DetDistill
 from .connectors import AlignNormConnector
+from .deliveries import OptionalMethodOutputsDelivery
 
-__all__ = ['DetDistill', 'AlignNormConnector']
+__all__ = ['DetDistill', 'AlignNormConnector', 'OptionalMethodOutputsDelivery']

@@ -18,6 +18,9 @@ TEACHER_FORWARDS = {
     'head':
     "backbone, neck and head forward (the detector's _forward: raw head outputs, "
     'no loss, no post-processing)',
+    'assign':
+    "backbone, neck and head forward, then the head's assign_for_student (PP-YOLOE: its "
+    'task-aligned assignment after the static epochs, for the student; no loss)',
 }
 
 
@@ -61,13 +64,19 @@ class DetDistill(SingleTeacherDistill):
             so in the checkpoints). Defaults to False: the teacher comes from its own file,
             checkpoints stay the student's size (plus the losses' own parameters), and
             loading one fills the teacher's entries from the teacher already loaded.
+        loss_scale (float): every loss (the student's own and the distillation's) times this
+            factor. Defaults to 1. PaddleDetection's PP-YOLOE distillation uses 0.125: with
+            SGD that divides the loss gradients by 8 against an unchanged weight decay (as an
+            8x smaller learning rate with an 8x larger decay would).
         on_nonfinite (str): what a NaN or infinite distillation loss does: ``'raise'``
             (default) stops training with the loss's name and the iteration; ``'skip'`` logs
             a warning and drops the distillation losses from that step (the student's own
             losses still train it).
         **kwargs: the other arguments of MMRazor's ``SingleTeacherDistill``
-            (``teacher_trainable``, ``teacher_norm_eval``, ``student_trainable``,
-            ``calculate_student_loss``, ``data_preprocessor``, ...).
+            (``teacher_trainable``, ``teacher_norm_eval`` (False runs the teacher's norm
+            layers in train mode, on batch statistics, as PaddleDetection's PP-YOLOE
+            distillation does), ``student_trainable``, ``calculate_student_loss``,
+            ``data_preprocessor``, ...).
     """
 
     def __init__(self,
@@ -80,6 +89,7 @@ class DetDistill(SingleTeacherDistill):
                  inherit_teacher: Sequence[str] = (),
                  save_teacher: bool = False,
                  on_nonfinite: str = 'raise',
+                 loss_scale: float = 1.0,
                  **kwargs):
         if teacher_forward not in TEACHER_FORWARDS:
             raise ValueError(f'teacher_forward must be one of {sorted(TEACHER_FORWARDS)}, '
@@ -89,6 +99,13 @@ class DetDistill(SingleTeacherDistill):
         check_teacher_ckpt(teacher_ckpt, allow_random_teacher, teacher)
         student = MODELS.build(model_cfg(architecture, 'student'))
         teacher = MODELS.build(model_cfg(teacher, 'teacher'))
+        if teacher_forward == 'assign' and not hasattr(
+                getattr(teacher, 'bbox_head', None), 'assign_for_student'):
+            head = type(getattr(teacher, 'bbox_head', None)).__name__
+            raise ValueError(
+                "teacher_forward='assign' needs a teacher head with assign_for_student "
+                f"(PPYOLOEHead); the teacher's is {head}. Use teacher_forward='head' for "
+                'another detector.')
         check_recorder_sources(distiller.get('student_recorders'), student, 'student')
         check_recorder_sources(distiller.get('teacher_recorders'), teacher, 'teacher')
         super().__init__(
@@ -101,6 +118,7 @@ class DetDistill(SingleTeacherDistill):
         self.teacher_forward = teacher_forward
         self.inherit_teacher = tuple(inherit_teacher)
         self.on_nonfinite = on_nonfinite
+        self.loss_scale = loss_scale
         if teacher_ckpt is not None:
             load_teacher_strictly(self.teacher, teacher_ckpt)
         check_loss_inputs(self.student, self.teacher, self._run_teacher, self._teacher_runs(),
@@ -117,10 +135,17 @@ class DetDistill(SingleTeacherDistill):
         return (f'{TEACHER_FORWARDS[self.teacher_forward]} (teacher_forward='
                 f'{self.teacher_forward!r}{hint})')
 
-    def _run_teacher(self, batch_inputs: torch.Tensor):
-        """The teacher's part of a step: ``extract_feat``, or ``_forward`` (head too)."""
+    def _run_teacher(self, batch_inputs: torch.Tensor, data_samples=None):
+        """The teacher's part of a step: ``extract_feat``, ``_forward`` (head too), or with
+        ``'assign'`` the head's ``assign_for_student`` on its outputs (skipped without
+        data samples, as in the dry run)."""
         if self.teacher_forward == 'head':
             return self.teacher._forward(batch_inputs)
+        if self.teacher_forward == 'assign':
+            outs = self.teacher._forward(batch_inputs)
+            if data_samples is not None:
+                self.teacher.bbox_head.assign_for_student(*outs, data_samples)
+            return outs
         return self.teacher.extract_feat(batch_inputs)
 
     def _fill_teacher_entries(self, state_dict, prefix, *args) -> None:
@@ -135,10 +160,10 @@ class DetDistill(SingleTeacherDistill):
         distiller.set_deliveries_override(False)
         with distiller.teacher_recorders, distiller.deliveries:
             if self.teacher_trainable:
-                self._run_teacher(batch_inputs)
+                self._run_teacher(batch_inputs, data_samples)
             else:
                 with torch.no_grad():
-                    self._run_teacher(batch_inputs)
+                    self._run_teacher(batch_inputs, data_samples)
         distiller.set_deliveries_override(True)
         with distiller.student_recorders, distiller.deliveries:
             student_losses = self.student(batch_inputs, data_samples, mode='loss')
@@ -161,6 +186,8 @@ class DetDistill(SingleTeacherDistill):
             MMLogger.get_current_instance().warning(
                 f'skipping the distillation losses of iteration {it}: {what}')
             losses = {k: v for k, v in losses.items() if not k.startswith('distill.')}
+        if self.loss_scale != 1:
+            losses = {k: v * self.loss_scale if 'loss' in k else v for k, v in losses.items()}
         return losses
 
     def init_weights(self) -> None:

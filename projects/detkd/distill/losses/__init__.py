@@ -1,9 +1,12 @@
 """Distillation losses, one file per method, registered in MMRazor's ``MODELS``."""
 from .fgd import FGDLoss
 from .ld import LDClsKDLoss, LDKLLoss, LDMainLoss, LDVLRLoss, vlr_region
+from .ppyoloe_kd import (PPYOLOELogitsLoss, ppyoloe_box_distill, ppyoloe_cls_distill,
+                         ppyoloe_dfl_distill, ppyoloe_kd_distill)
 from .yolov3_kd import YOLOv3DistillLoss
 
 __all__ = [
-    'FGDLoss', 'LDClsKDLoss', 'LDKLLoss', 'LDMainLoss', 'LDVLRLoss', 'YOLOv3DistillLoss',
-    'vlr_region'
+    'FGDLoss', 'LDClsKDLoss', 'LDKLLoss', 'LDMainLoss', 'LDVLRLoss', 'PPYOLOELogitsLoss',
+    'YOLOv3DistillLoss', 'ppyoloe_box_distill', 'ppyoloe_cls_distill', 'ppyoloe_dfl_distill',
+    'ppyoloe_kd_distill', 'vlr_region'
 ]

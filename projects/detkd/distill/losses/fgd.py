@@ -137,6 +137,11 @@ class FGDLoss(nn.Module):
         normalize (bool): Standardise both features per channel first, as
             Paddle does (see above). Defaults to False.
         loss_weight (float): Weight of the whole loss. Defaults to 1.0.
+        train_own_params (bool): Train this loss's own modules (the align
+            conv and the two global context blocks), as the authors do.
+            Defaults to True. PaddleDetection never trains them (they are not
+            in its optimizer: a random align conv, context blocks whose last
+            conv stays zero); False reproduces that (``requires_grad`` off).
         box_scale (str): How GT boxes (resized-image pixels) are mapped onto
             the feature grid. ``'img_shape'`` (default, the authors' and
             Paddle's choice): ``x / img_w * W`` with the unpadded image size
@@ -156,7 +161,8 @@ class FGDLoss(nn.Module):
                  lambda_fgd: float = 0.000005,
                  normalize: bool = False,
                  loss_weight: float = 1.0,
-                 box_scale: str = 'img_shape'):
+                 box_scale: str = 'img_shape',
+                 train_own_params: bool = True):
         super().__init__()
         for name, value in (('student_channels', student_channels), ('teacher_channels',
                                                                      teacher_channels)):
@@ -193,6 +199,8 @@ class FGDLoss(nn.Module):
         self.channel_add_conv_s = self._channel_add_conv(C)
         self.channel_add_conv_t = self._channel_add_conv(C)
         self.init_weights()
+        if not train_own_params:
+            self.requires_grad_(False)
 
     @staticmethod
     def _channel_add_conv(C: int) -> nn.Sequential:

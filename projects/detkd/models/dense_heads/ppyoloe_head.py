@@ -245,6 +245,23 @@ class PPYOLOEHead(BaseDenseHead):
         return self.assigner(pred_scores, pred_bboxes, anchor_points, gt_labels, gt_bboxes,
                              pad_gt_mask)
 
+    def assign_for_student(self, cls_scores: List[Tensor], bbox_preds: List[Tensor],
+                           batch_data_samples) -> Optional[BatchAssignResult]:
+        """The teacher's side of PP-YOLOE distillation: after the static epochs, its
+        task-aligned assignment (through :meth:`assign`, where a delivery records it for
+        the student); None before (the student assigns itself with ATSS, as Paddle). No
+        loss is computed."""
+        if self.current_epoch() < self.static_assigner_epoch:
+            return None
+        cls_logits, dist_logits = self.flatten(cls_scores, bbox_preds)
+        anchors, points, num_list, stride = self.grid_anchors([c.shape[-2:] for c in cls_scores],
+                                                              cls_logits.device, cls_logits.dtype)
+        pred_bboxes = self.decode(points / stride, dist_logits) * stride
+        gt_labels, gt_bboxes, pad_mask = pad_gt([s.gt_instances for s in batch_data_samples],
+                                                cls_logits)
+        return self.assign(cls_logits.sigmoid().detach(), pred_bboxes.detach(), anchors, points,
+                           num_list, gt_labels, gt_bboxes, pad_mask)
+
     def loss_by_feat(self,
                      cls_scores: List[Tensor],
                      bbox_preds: List[Tensor],
