@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
-# make demo DEMO=cwd-retina | cwd-gfl | yolov3 | ld: see tools/demo.py --help
+# make demo DEMO=cwd-retina | cwd-gfl | yolov3 | ld | ppyoloe: see tools/demo.py --help
 DEMO ?= fgd
 LINT_PATHS := projects tools tests configs
 

@@ -158,14 +158,16 @@ def test_demo_presets_pair_each_distillation_config_with_its_own_teacher_and_stu
     spec = importlib.util.spec_from_file_location('demo', 'tools/demo.py')
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
-    assert set(demo.PRESETS) == {'fgd', 'cwd-retina', 'cwd-gfl', 'yolov3', 'ld'}
+    assert set(demo.PRESETS) == {'fgd', 'cwd-retina', 'cwd-gfl', 'yolov3', 'ld', 'ppyoloe'}
     for name, preset in demo.PRESETS.items():
         student = Config.fromfile(preset['student']).model
-        teacher = Config.fromfile(preset['teacher']).model
+        teacher_cfg = Config.fromfile(preset['teacher'])
+        teacher = teacher_cfg.model
         for path in preset['distill']:
             model = load_config(path).model
             assert model.teacher.to_dict() == dict(teacher.to_dict(), _scope_='mmdet'), name
             assert model.architecture.to_dict() == student.to_dict(), name
             # the pair's default checkpoint is where tools/train.py puts the teacher's
             teacher_name = osp.splitext(osp.basename(preset['teacher']))[0]
-            assert model.teacher_ckpt == f'work_dirs/{teacher_name}/epoch_8.pth', name
+            last = teacher_cfg.train_cfg.max_epochs
+            assert model.teacher_ckpt == f'work_dirs/{teacher_name}/epoch_{last}.pth', name

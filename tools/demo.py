@@ -10,6 +10,7 @@ saved as Markdown and as a PNG chart in the work dir.
     python tools/demo.py --preset cwd-gfl       # CWD, GFL R34vd -> R18 (mini)
     python tools/demo.py --preset yolov3        # YOLOv3 KD, YOLOv3 R34 -> MobileNetV1 (mini)
     python tools/demo.py --preset ld            # LD, GFL R34vd -> R18vd (mini)
+    python tools/demo.py --preset ppyoloe       # PP-YOLOE+ logits + FGD, width 0.375 -> 0.25 (mini)
     python tools/demo.py --teacher T.py --student S.py --distill D.py [--distill D2.py]
 """
 import argparse
@@ -49,6 +50,14 @@ PRESETS = {
         teacher='configs/gfl/gfl_r34vd_mini.py',
         student='configs/gfl/gfl_r18vd_mini.py',
         distill=['configs/mini/ld_gfl_r34vd_r18vd_mini.py']),
+    'ppyoloe':
+    dict(
+        teacher='configs/ppyoloe/ppyoloe_plus_mini_teacher.py',
+        student='configs/ppyoloe/ppyoloe_plus_mini.py',
+        distill=[
+            'configs/mini/ppyoloe_plus_kd_mini.py', 'configs/mini/ppyoloe_plus_kd_logits_mini.py',
+            'configs/mini/ppyoloe_plus_kd_feat_mini.py'
+        ]),
 }
 
 
