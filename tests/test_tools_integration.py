@@ -297,3 +297,25 @@ def test_gfl_cwd_with_ema_trains_evaluates_and_exports_the_evaluated_student(pyt
         str(tmp_path / 'test'), '--cfg-options', *EVAL
     ])
     assert read_logged_metrics(str(tmp_path / 'test')) == in_run
+
+
+def test_ppyoloe_distillation_with_teacher_assignment_trains_and_evaluates(python, tmp_path):
+    """A short PP-YOLOE+ KD run past the static epochs (static_assigner_epoch=0 on both
+    heads), so the teacher's task-aligned assignment is delivered to the student in every
+    step; all losses logged, the student evaluated, no teacher in the checkpoint."""
+    work_dir = str(tmp_path / 'ppyoloe_kd')
+    run_tool([
+        python, 'tools/train.py', 'configs/mini/ppyoloe_plus_kd_mini.py', '--work-dir', work_dir,
+        '--cfg-options', 'model.teacher_ckpt=None', 'model.allow_random_teacher=True',
+        'model.teacher.bbox_head.static_assigner_epoch=0',
+        'model.architecture.bbox_head.static_assigner_epoch=0',
+        *short_options('model.architecture')
+    ])
+    text, losses = _losses_from_log(work_dir)
+    assert len(losses) == 4 and all(math.isfinite(v) for v in losses)
+    for name in ('student.loss_cls', 'distill.loss_logits_kd', 'distill.loss_fgd_neck2'):
+        assert name in text
+    assert 'bbox_mAP' in read_logged_metrics(work_dir)
+    import torch
+    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu', weights_only=False)
+    assert not any(k.startswith('teacher.') for k in ckpt['state_dict'])
