@@ -499,6 +499,370 @@ def ppyoloe_plus_s(args):
     return arrays, spec, meta
 
 
+# ------------------------------------------------- YOLOv3, ResNet-vd, GFL (issue 14)
+
+# Model parts of PaddleDetection release/2.6 configs/yolov3/_base_/yolov3_mobilenet_v1.yml
+# and _base_/yolov3_r34.yml (the wheel ships no configs); YOLOv3FPN takes its defaults.
+YOLOV3_HEAD_YML = """
+YOLOv3FPN: {}
+
+YOLOv3Head:
+  anchors: [[10, 13], [16, 30], [33, 23],
+            [30, 61], [62, 45], [59, 119],
+            [116, 90], [156, 198], [373, 326]]
+  anchor_masks: [[6, 7, 8], [3, 4, 5], [0, 1, 2]]
+  loss: YOLOv3Loss
+
+YOLOv3Loss:
+  ignore_thresh: 0.7
+  downsample: [32, 16, 8]
+  label_smooth: false
+
+BBoxPostProcess:
+  decode:
+    name: YOLOBox
+    conf_thresh: 0.005
+    downsample_ratio: 32
+    clip_bbox: true
+  nms:
+    name: MultiClassNMS
+    keep_top_k: 100
+    score_threshold: 0.01
+    nms_threshold: 0.45
+    nms_top_k: 1000
+"""
+
+YOLOV3_MV1_YML = """\
+architecture: YOLOv3
+norm_type: sync_bn
+num_classes: 80
+
+YOLOv3:
+  backbone: MobileNet
+  neck: YOLOv3FPN
+  yolo_head: YOLOv3Head
+  post_process: BBoxPostProcess
+
+MobileNet:
+  scale: 1
+  feature_maps: [4, 6, 13]
+  with_extra_blocks: false
+  extra_block_filters: []
+""" + YOLOV3_HEAD_YML
+
+YOLOV3_R34_YML = """\
+architecture: YOLOv3
+norm_type: sync_bn
+num_classes: 80
+
+YOLOv3:
+  backbone: ResNet
+  neck: YOLOv3FPN
+  yolo_head: YOLOv3Head
+  post_process: BBoxPostProcess
+
+ResNet:
+  depth: 34
+  return_idx: [1, 2, 3]
+  freeze_at: -1
+  freeze_norm: false
+  norm_decay: 0.
+""" + YOLOV3_HEAD_YML
+
+# configs/gfl/_base_/gfl_r50_fpn.yml with gfl_r101vd_fpn_mstrain_2x_coco.yml's ResNet
+GFL_R101VD_YML = """\
+architecture: GFL
+num_classes: 80
+
+GFL:
+  backbone: ResNet
+  neck: FPN
+  head: GFLHead
+
+ResNet:
+  depth: 101
+  variant: d
+  norm_type: bn
+  freeze_at: 0
+  return_idx: [1,2,3]
+  num_stages: 4
+
+FPN:
+  out_channel: 256
+  spatial_scales: [0.125, 0.0625, 0.03125]
+  extra_stage: 2
+  has_extra_convs: true
+  use_c5: false
+
+GFLHead:
+  conv_feat:
+    name: FCOSFeat
+    feat_in: 256
+    feat_out: 256
+    num_convs: 4
+    norm_type: "gn"
+    use_dcn: false
+  fpn_stride: [8, 16, 32, 64, 128]
+  prior_prob: 0.01
+  reg_max: 16
+  loss_class:
+    name: QualityFocalLoss
+    use_sigmoid: True
+    beta: 2.0
+    loss_weight: 1.0
+  loss_dfl:
+    name: DistributionFocalLoss
+    loss_weight: 0.25
+  loss_bbox:
+    name: GIoULoss
+    loss_weight: 2.0
+  nms:
+    name: MultiClassNMS
+    nms_top_k: 1000
+    keep_top_k: 100
+    score_threshold: 0.025
+    nms_threshold: 0.6
+"""
+
+# Trunks keep the default rule (He gain 2); residual nets add their branch to the
+# shortcut, so the last norm of each branch gets small weights (the outputs then stay at
+# std ~1 through 33 blocks instead of doubling their variance at each).
+RESNET_OVERRIDES = (
+    ('*branch2b.norm.weight', 'uniform', (0.1, 0.3)),  # BasicBlock's last norm
+    ('*branch2c.norm.weight', 'uniform', (0.1, 0.3)),  # BottleNeck's last norm
+)
+# YOLOv3: the trunk's maps reach |x| ~ 5-50; the output convs' default gain would give
+# logits of ~40 and exp(40)-sized boxes. Gain 0.02: logits of std ~1.
+YOLOV3_OVERRIDES = (('yolo_head.yolo_output.*.weight', 'he', (0.02, )), )
+# GFL: a class bias near Paddle's prior (-4.6) would let every score pass 0.025
+GFL_OVERRIDES = RESNET_OVERRIDES + (
+    # the Integral's projection 0..16, a constant buffer in Paddle's state dict
+    ('head.distribution_project.project', 'arange', ()),
+    ('head.gfl_head_cls.bias', 'normal', (-4.0, 1.0)),
+    ('head.p*_feat.scale_reg', 'uniform', (0.5, 1.5)),
+)
+
+YOLO_CASE = (128, 160)  # H, W: levels 4x5, 8x10, 16x20
+RESNET_CASE = (64, 96)
+
+
+def record_input(a, prefix, image):
+    a[f'{prefix}.image_corner'] = image[:, :, :4, :4]
+    a[f'{prefix}.image_sum'] = np.float64(image.astype(np.float64).sum())
+
+
+def stats(arrays):
+    return {
+        k: [float(np.abs(v).mean()), float(np.abs(v).max())]
+        for k, v in arrays.items() if np.asarray(v).dtype.kind == 'f' and np.ndim(v) > 1
+    }
+
+
+def synth_model(yml, name, seed, overrides):
+    import paddle
+    paddle.set_device('cpu')
+    model, _ = build_from_yml(yml, name)
+    model.eval()
+    spec = model_spec(model)
+    state = pw.synth_state(spec, seed=seed, overrides=overrides)
+    missing, unexpected = model.set_state_dict({k: paddle.to_tensor(v) for k, v in state.items()})
+    assert not missing and not unexpected, (missing, unexpected)
+    loaded = model.state_dict()
+    for k, v in state.items():
+        assert np.array_equal(to_np(loaded[k]), v), k
+    first_name = check_pdparams_format(model, state)
+    return model, spec, state, first_name
+
+
+def common_meta(arch, yml, config, args, spec, state, overrides, first_name, **extra):
+    import paddle
+    import ppdet
+    return dict(
+        arch=arch,
+        paddle=paddle.__version__,
+        ppdet=ppdet.__version__,
+        numpy=np.__version__,
+        config=config,
+        config_yml=yml,
+        weight_seed=args.seed,
+        weight_overrides=[list(o) for o in overrides],
+        input_seed=args.input_seed,
+        images='paddle_weights.synth_images(2, (H, W), seed=input_seed)',
+        pdparams_bytes_identical=True,
+        pdparams_first_name=first_name,
+        num_params=len(spec),
+        weights_checksum=weights_checksum(state),
+        **extra)
+
+
+def yolov3_fixture(arch, yml, config, args):
+    """Backbone maps (image 0), the raw head maps, and the decoded boxes and scores before
+    NMS (Paddle's YOLOBox with clip_bbox off and conf_thresh 0, so that every box stays)."""
+    import paddle
+    from ppdet.modeling.layers import YOLOBox
+    overrides = YOLOV3_OVERRIDES + (RESNET_OVERRIDES if 'r34' in arch else ())
+    model, spec, state, first = synth_model(yml, arch, args.seed, overrides)
+    h, w = YOLO_CASE
+    image = pw.synth_images(2, (h, w), seed=args.input_seed)
+    a = {}
+    record_input(a, 'c', image)
+    with paddle.no_grad():
+        x = paddle.to_tensor(image)
+        body = model.backbone({'image': x})
+        neck = model.neck(body)
+        maps = model.yolo_head(neck)
+        for i, t in enumerate(body):
+            a[f'c.backbone.{i}'] = to_np(t)[:1]
+        for i, t in enumerate(maps):
+            a[f'c.head.{i}'] = to_np(t)
+        im_shape = paddle.to_tensor(np.array([[h, w]] * 2, np.float32))
+        scale_factor = paddle.to_tensor(np.ones((2, 2), np.float32))
+        boxes, scores = YOLOBox(
+            conf_thresh=0., clip_bbox=False)(maps, model.yolo_head.mask_anchors, im_shape,
+                                             scale_factor)
+        a['c.decode.bboxes'] = to_np(boxes)  # (2, sum of 3*h*w, 4), per level anchor-major
+        scores = to_np(scores)  # (2, 80, L): objectness * class probability
+        a['c.decode.max_score'] = scores.max(1)
+        a['c.decode.label'] = scores.argmax(1).astype(np.int32)
+        # Paddle's own post-processing (clipped boxes, its NMS): recorded, not compared
+        out = model({'image': x, 'im_shape': im_shape, 'scale_factor': scale_factor})
+        a['c.eval.bbox_num'] = to_np(out['bbox_num']).astype(np.int32)
+    meta = common_meta(
+        arch,
+        yml,
+        config,
+        args,
+        spec,
+        state,
+        overrides,
+        first,
+        cases=dict(c=dict(H=h, W=w)),
+        anchors=model.yolo_head.mask_anchors,
+        diagnostics=stats(a))
+    return a, spec, meta
+
+
+@register('yolov3_mv1')
+def yolov3_mv1(args):
+    return yolov3_fixture(
+        'yolov3_mv1', YOLOV3_MV1_YML, 'PaddleDetection release/2.6 '
+        'configs/yolov3/yolov3_mobilenet_v1_270e_coco.yml (model part)', args)
+
+
+@register('yolov3_r34')
+def yolov3_r34(args):
+    return yolov3_fixture(
+        'yolov3_r34', YOLOV3_R34_YML, 'PaddleDetection release/2.6 '
+        'configs/yolov3/yolov3_r34_270e_coco.yml (model part)', args)
+
+
+@register('resnet_vd')
+def resnet_vd(args):
+    """ResNet18/34/50-vd backbones alone (ResNet101-vd: the gfl_r101vd fixture). One spec
+    with the keys prefixed ``r{depth}.``; each depth's own keys are that prefix stripped."""
+    import paddle
+    from ppdet.modeling.backbones.resnet import ResNet
+    paddle.set_device('cpu')
+    h, w = RESNET_CASE
+    image = pw.synth_images(2, (h, w), seed=args.input_seed)
+    a, spec, state, cfgs = {}, [], {}, {}
+    record_input(a, 'c', image)
+    first = None
+    for depth in (18, 34, 50):
+        kwargs = dict(
+            depth=depth,
+            variant='d',
+            norm_type='bn',
+            freeze_at=0,
+            return_idx=[0, 1, 2, 3],
+            num_stages=4)
+        cfgs[depth] = kwargs
+        model = ResNet(**kwargs)
+        model.eval()
+        sub = model_spec(model)
+        sub_state = pw.synth_state(sub, seed=args.seed, overrides=RESNET_OVERRIDES)
+        missing, unexpected = model.set_state_dict({
+            k: paddle.to_tensor(v)
+            for k, v in sub_state.items()
+        })
+        assert not missing and not unexpected
+        first = first or check_pdparams_format(model, sub_state)
+        spec += [(f'r{depth}.{k}', s, d) for k, s, d in sub]
+        state.update({f'r{depth}.{k}': v for k, v in sub_state.items()})
+        with paddle.no_grad():
+            outs = model({'image': paddle.to_tensor(image)})
+        for i, t in enumerate(outs):
+            a[f'c.r{depth}.{i}'] = to_np(t)
+    # the keys differ by prefix only: crc32 of the prefixed key seeds the arrays, so the
+    # test must draw each depth's weights with its unprefixed keys (as here)
+    meta = common_meta(
+        'resnet_vd',
+        '', 'ppdet.modeling.backbones.resnet.ResNet(variant=d), as '
+        'configs/gfl/gfl_r18vd_1x_coco.yml etc. build it; return_idx [0, 1, 2, 3]',
+        args,
+        spec,
+        state,
+        RESNET_OVERRIDES,
+        first,
+        cases=dict(c=dict(H=h, W=w)),
+        resnet_kwargs=cfgs,
+        diagnostics=stats(a))
+    return a, spec, meta
+
+
+@register('gfl_r101vd')
+def gfl_r101vd(args):
+    """Backbone (image 0) and FPN maps (image 0), the head's raw class and distribution
+    logits per level, and its eval outputs before NMS (sigmoid scores, decoded boxes)."""
+    import paddle
+    import paddle.nn.functional as F
+    model, spec, state, first = synth_model(GFL_R101VD_YML, 'gfl_r101vd', args.seed, GFL_OVERRIDES)
+    head = model.head
+    h, w = 128, 128
+    image = pw.synth_images(2, (h, w), seed=args.input_seed)
+    a = {}
+    record_input(a, 'c', image)
+    with paddle.no_grad():
+        x = paddle.to_tensor(image)
+        body = model.backbone({'image': x})
+        fpn = model.neck(body)
+        for i, t in enumerate(body):
+            a[f'c.backbone.{i}'] = to_np(t)[:1]
+        for i, t in enumerate(fpn):
+            a[f'c.neck.{i}'] = to_np(t)[:1]
+        for i, (scale, feat) in enumerate(zip(head.scales_regs, fpn)):
+            cls_feat, reg_feat = head.conv_feat(feat)
+            a[f'c.cls_logits.{i}'] = to_np(head.gfl_head_cls(cls_feat))
+            a[f'c.reg_logits.{i}'] = to_np(scale(head.gfl_head_reg(reg_feat)))
+        scores, boxes = head(fpn)  # eval: per level (B, hw, C) sigmoid, (B, hw, 4) pixels
+        scores = paddle.concat(scores, axis=1)
+        for i in range(len(fpn)):
+            n = a[f'c.cls_logits.{i}'].shape[2] * a[f'c.cls_logits.{i}'].shape[3]
+            assert np.allclose(
+                to_np(F.sigmoid(paddle.to_tensor(a[f'c.cls_logits.{i}']))).reshape(2, 80, n),
+                to_np(head(fpn)[0][i]).transpose(0, 2, 1))
+        a['c.eval.scores'] = to_np(scores)
+        a['c.eval.bboxes'] = to_np(paddle.concat(boxes, axis=1))
+        out = model({
+            'image': x,
+            'im_shape': paddle.to_tensor(np.array([[h, w]] * 2, np.float32)),
+            'scale_factor': paddle.to_tensor(np.ones((2, 2), np.float32))
+        })
+        a['c.eval.bbox_num'] = to_np(out['bbox_num']).astype(np.int32)
+    meta = common_meta(
+        'gfl_r101vd',
+        GFL_R101VD_YML, 'PaddleDetection release/2.6 configs/gfl/'
+        'gfl_r101vd_fpn_mstrain_2x_coco.yml (model part)',
+        args,
+        spec,
+        state,
+        GFL_OVERRIDES,
+        first,
+        cases=dict(c=dict(H=h, W=w)),
+        diagnostics=stats(a))
+    return a, spec, meta
+
+
 # ----------------------------------------------------------------------------- main
 
 
