@@ -4,12 +4,19 @@
 #   bash tools/dist_train.sh configs/yolov3/yolov3_mv1_608_270e_coco.py 8
 # Backbone init: Paddle's ImageNet MobileNetV1_pretrained.pdparams converted to
 # checkpoints/mobilenet_v1_paddle_imagenet.pth (the backbone's own keys, see MobileNetV1's
-# docstring for the renaming).
+# docstring for the renaming):
+#   wget https://paddledet.bj.bcebos.com/models/pretrained/MobileNetV1_pretrained.pdparams
+#   python tools/model_converters/paddle_to_mmdet.py mobilenet_v1 \
+#       MobileNetV1_pretrained.pdparams checkpoints/mobilenet_v1_paddle_imagenet.pth
+# Paddle's trained model (yolov3_mobilenet_v1_270e_coco.pdparams, 29.4) converts with ARCH
+# yolov3_mv1 to checkpoints/yolov3_mv1_paddle.pth, for tools/test.py with this config.
 #
 # The model is laid out as Paddle's: same widths, blocks, anchors (and their order per level),
 # channel layout of the head maps (anchor-major: x, y, w, h, obj, classes), LeakyReLU(0.1),
-# BN eps, nearest upsampling and concatenation order in the neck. Paddle's trained weights,
-# once renamed, compute the same raw head maps from the same input tensor. What still keeps the
+# BN eps, nearest upsampling and concatenation order in the neck (Paddle's detection block
+# holds the 3x3 'tip' conv that mmdet's head calls convs_bridge). Paddle's trained weights,
+# once renamed, compute the same raw head maps from the same input tensor, and mmdet's decoding
+# the same boxes before NMS (tests/test_paddle_converters.py, to 1e-4). What still keeps the
 # detections from being identical: the post-processing (below) and the NMS implementation.
 #
 # Differences from Paddle's recipe (its _base_/optimizer_270e.yml, yolov3_mobilenet_v1.yml,

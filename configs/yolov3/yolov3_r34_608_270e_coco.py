@@ -12,24 +12,32 @@
 #
 # The backbone is Paddle's ResNet34 (variant b: 7x7 stem, strided 3x3 first conv of each
 # BasicBlock, 1x1 strided shortcut conv; nothing frozen, BN trained: freeze_at -1,
-# freeze_norm false), which is mmdet's ResNet(depth=34, style='pytorch') with frozen_stages=-1
-# and norm_eval=False; return_idx [1, 2, 3] is out_indices (1, 2, 3), 128/256/512 channels.
-# Its trained weights therefore convert by renaming, and compute the same head maps.
-# One more difference: the ImageNet init is torchvision's ResNet34, not Paddle's
-# ResNet34_pretrained.pdparams.
+# freeze_norm false; return_idx [1, 2, 3] is out_indices (1, 2, 3), 128/256/512 channels). That
+# is mmdet's ResNet(depth=34, style='pytorch') but for one layer: Paddle gives the first block of
+# every stage a projection shortcut, also res2a (64 -> 64 channels, stride 1), where mmdet's
+# layer1[0] has none. PaddleResNet(variant='b') adds it (layer1.0.downsample), so Paddle's trained
+# YOLOv3 R34 converts and computes the same head maps (tests/test_paddle_converters.py, 1e-4):
+#   wget https://paddledet.bj.bcebos.com/models/yolov3_r34_270e_coco.pdparams
+#   python tools/model_converters/paddle_to_mmdet.py yolov3_r34 \
+#       yolov3_r34_270e_coco.pdparams checkpoints/yolov3_r34_paddle.pth
+# checkpoints/yolov3_r34_paddle.pth is then the teacher_ckpt of configs/yolov3_r34_mv1_distill.py.
+# One more difference when training it here: the ImageNet init is torchvision's ResNet34, not
+# Paddle's ResNet34_pretrained.pdparams (ARCH resnet -> checkpoints/resnet34_paddle_imagenet.pth,
+# which fills every layer); torchvision's has no res2a shortcut, which starts from Kaiming init
+# (mmengine's Pretrained init lists it as missing).
 _base_ = './yolov3_mv1_608_270e_coco.py'
 
 model = dict(
     backbone=dict(
         _delete_=True,
-        type='ResNet',
+        type='PaddleResNet',
+        variant='b',
         depth=34,
         num_stages=4,
         out_indices=(1, 2, 3),
         frozen_stages=-1,
         norm_cfg=dict(type='BN', requires_grad=True),
         norm_eval=False,
-        style='pytorch',
         init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet34')),
     neck=dict(in_channels=[512, 256, 128]))
 

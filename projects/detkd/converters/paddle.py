@@ -4,10 +4,19 @@ A ``.pdparams`` file is a pickled dict of numpy arrays (``paddle.save`` of a
 state dict), readable without Paddle. Our Paddle-laid-out modules keep
 Paddle's names, so a map is a handful of renames; what it cannot place is an
 error, never a silently skipped tensor.
+
+One map per architecture (:data:`ARCHS`, used by
+``tools/model_converters/paddle_to_mmdet.py``): whole detectors (PP-YOLOE+,
+YOLOv3 with MobileNetV1 or ResNet34, GFL with a ResNet-vd) and ImageNet
+backbones alone (MobileNetV1, ResNet-b, ResNet-vd), written with the
+backbone's own keys so that they load as its
+``init_cfg=dict(type='Pretrained', checkpoint=...)``. :func:`convert_file`
+checks every result against the model it is for (:func:`check_against_model`).
 """
+import os.path as osp
 import pickle
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -181,3 +190,449 @@ def convert_ppyoloe_file(src: str) -> Tuple[Dict[str, torch.Tensor], Dict[str, o
         model = MODELS.build(ppyoloe_model_cfg(arch))
     check_against_model(converted, model.state_dict(), src)
     return converted, arch
+
+
+# ----------------------------------------------------------------- common helpers
+
+
+def _put(out: Dict[str, torch.Tensor], key: str, value: np.ndarray) -> None:
+    """``out[key] = value`` (BN statistics renamed), plus the zero
+    ``num_batches_tracked`` mmdet's BN layers hold next to ``running_var``."""
+    key = _bn_rename(key)
+    out[key] = torch.from_numpy(np.ascontiguousarray(value))
+    if key.endswith('.running_var'):
+        out[key[:-len('running_var')] + 'num_batches_tracked'] = torch.tensor(0)
+
+
+def _map_state(
+        state: Dict[str, np.ndarray],
+        rename: Callable[[str], Optional[str]]) -> Tuple[Dict[str, torch.Tensor], List[str]]:
+    out: Dict[str, torch.Tensor] = {}
+    unplaced: List[str] = []
+    for key, value in state.items():
+        new = rename(key)
+        if new is None:
+            unplaced.append(key)
+        else:
+            _put(out, new, value)
+    return out, unplaced
+
+
+def _strip(key: str, prefix: str) -> Optional[str]:
+    return key[len(prefix):] if key.startswith(prefix) else None
+
+
+def _bn_suffix(norm: str, leaf: str) -> Optional[str]:
+    """``.weight/.bias/._mean/._variance`` of a Paddle norm, mmdet-named."""
+    if leaf not in ('weight', 'bias', '_mean', '_variance'):
+        return None
+    return f'{norm}.{leaf}'
+
+
+# Keys of ImageNet classifiers: dropped (named in the report) from backbone files
+CLASSIFIER = re.compile(r'^(fc|out|fc_\d+|last_conv|head|classifier)[._]')
+
+
+def split_classifier(state: Dict[str, np.ndarray]) -> Tuple[Dict[str, np.ndarray], List[str]]:
+    kept = {k: v for k, v in state.items() if not CLASSIFIER.match(k)}
+    return kept, [k for k in state if k not in kept]
+
+
+# -------------------------------------------------------------------- MobileNetV1
+
+
+def mobilenet_v1_key(key: str) -> Optional[str]:
+    """Paddle ``MobileNet`` (YOLOv3's) key -> :class:`~detkd.models.MobileNetV1`'s
+    (see its docstring): drop the leading underscores, ``_batch_norm`` -> ``bn``."""
+    m = re.match(
+        r'(conv1|conv[2-5]_[1-6]|conv6)\.(?:_(depthwise|pointwise)_conv\.)?'
+        r'_(conv|batch_norm)\.(weight|bias|_mean|_variance)$', key)
+    if not m:
+        return None
+    name, dw, layer, leaf = m.groups()
+    if name != 'conv1' and not dw or name == 'conv1' and dw:
+        return None
+    base = name if name == 'conv1' else f'{name}.{dw}_conv'
+    if layer == 'conv':
+        return f'{base}.conv.weight' if leaf == 'weight' else None
+    return f'{base}.{_bn_suffix("bn", leaf)}'
+
+
+def mobilenet_v1_arch(state: Dict[str, np.ndarray]) -> Dict[str, object]:
+    w = state.get('conv1._conv.weight')
+    if w is None:
+        raise ConversionError('not a MobileNetV1 (PaddleDetection MobileNet) file: no '
+                              f'conv1._conv.weight. Its first keys: {list(state)[:5]}')
+    return dict(widen_factor=w.shape[0] / 32)
+
+
+# ----------------------------------------------------------------------- ResNet
+
+RESNET_DEPTHS = {
+    (2, 2, 2, 2, False): 18,
+    (3, 4, 6, 3, False): 34,
+    (3, 4, 6, 3, True): 50,
+    (3, 4, 23, 3, True): 101,
+    (3, 8, 36, 3, True): 152,
+}
+
+
+def _block_index(stage: int, name: str) -> Optional[int]:
+    """Paddle's NameAdapter block names: ``res4a``, ``res4b`` ... or, for more than 10
+    blocks in res4, ``res4a``, ``res4b1`` ... ``res4b22``."""
+    m = re.match(rf'res{stage}([a-z])(\d*)$', name)
+    if not m:
+        return None
+    letter, num = m.groups()
+    if num:
+        return int(num) if letter == 'b' else None
+    return ord(letter) - ord('a')
+
+
+def resnet_arch(state: Dict[str, np.ndarray]) -> Dict[str, object]:
+    """Depth and variant of a Paddle ``ResNet`` state dict (keys without prefix):
+    depth from the blocks per stage and the block type, variant from the stem."""
+    blocks = {s: set() for s in (2, 3, 4, 5)}
+    for k in state:
+        m = re.match(r'res([2-5])\.(res[2-5][a-z]\d*)\.', k)
+        if m:
+            blocks[int(m.group(1))].add(m.group(2))
+    counts = tuple(len(blocks[s]) for s in (2, 3, 4, 5))
+    bottleneck = any('.branch2c.' in k for k in state)
+    depth = RESNET_DEPTHS.get(counts + (bottleneck, ))
+    if 'conv1.conv1_1.conv.weight' in state:
+        variant = 'd'
+    elif 'conv1.conv1.conv.weight' in state:
+        variant = 'b'
+    else:
+        variant = None
+    if depth is None or variant is None:
+        raise ConversionError(
+            'not a PaddleDetection ResNet: stem conv1.conv1_1 (vd) or conv1.conv1 (b) '
+            f'{"found" if variant else "missing"}, blocks per stage {counts} '
+            f'({"bottleneck" if bottleneck else "basic"}), known depths 18/34/50/101/152. '
+            f'First keys: {list(state)[:5]}')
+    return dict(depth=depth, variant=variant)
+
+
+def resnet_key(key: str, variant: str) -> Optional[str]:
+    """Paddle ``ResNet`` key -> :class:`~detkd.models.PaddleResNet`'s (mmdet's names)."""
+    if variant == 'd':
+        m = re.match(r'conv1\.conv1_([123])\.(conv|norm)\.(\w+)$', key)
+        if m:
+            i = (int(m.group(1)) - 1) * 3 + (m.group(2) == 'norm')
+            if m.group(2) == 'conv':
+                return f'stem.{i}.weight' if m.group(3) == 'weight' else None
+            return _bn_suffix(f'stem.{i}', m.group(3))
+    else:
+        m = re.match(r'conv1\.conv1\.(conv|norm)\.(\w+)$', key)
+        if m:
+            if m.group(1) == 'conv':
+                return 'conv1.weight' if m.group(2) == 'weight' else None
+            return _bn_suffix('bn1', m.group(2))
+    m = re.match(r'res([2-5])\.(res[2-5][a-z]\d*)\.(.+)$', key)
+    if not m:
+        return None
+    stage, block, rest = int(m.group(1)), m.group(2), m.group(3)
+    idx = _block_index(stage, block)
+    if idx is None:
+        return None
+    prefix = f'layer{stage - 1}.{idx}'
+    m = re.match(r'branch2([abc])\.(conv|norm)\.(\w+)$', rest)
+    if m:
+        n = 'abc'.index(m.group(1)) + 1
+        if m.group(2) == 'conv':
+            return f'{prefix}.conv{n}.weight' if m.group(3) == 'weight' else None
+        sfx = _bn_suffix(f'bn{n}', m.group(3))
+        return f'{prefix}.{sfx}' if sfx else None
+    # shortcut: b: short.{conv,norm} -> downsample.{0,1}; d: short.{conv,norm} (stride 1,
+    # no pool) and short.conv.{conv,norm} (after the pool) -> downsample.{1,2}
+    m = re.match(r'short\.(?:conv\.)?(conv|norm)\.(\w+)$', rest)
+    if m:
+        pooled = rest.startswith('short.conv.conv.') or rest.startswith('short.conv.norm.')
+        if pooled and variant != 'd':
+            return None
+        base = 1 if variant == 'd' else 0
+        if m.group(1) == 'conv':
+            return f'{prefix}.downsample.{base}.weight' if m.group(2) == 'weight' else None
+        sfx = _bn_suffix(f'downsample.{base + 1}', m.group(2))
+        return f'{prefix}.{sfx}' if sfx else None
+    return None
+
+
+# ----------------------------------------------------------------------- YOLOv3
+
+
+def yolov3_key(key: str) -> Optional[str]:
+    """Paddle ``YOLOv3FPN`` / ``YOLOv3Head`` key -> mmdet's ``YOLOV3Neck`` /
+    ``YOLOV3Head``. Paddle's detection block holds the 3x3 ``tip`` conv that
+    mmdet puts in its head (``convs_bridge``)."""
+    m = re.match(
+        r'neck\.yolo_block\.(\d)\.conv_module\.(conv[0-3]|route)\.'
+        r'(conv|batch_norm)\.(\w+)$', key)
+    if m:
+        i, name, layer, leaf = m.groups()
+        j = 5 if name == 'route' else int(name[-1]) + 1
+        base = f'neck.detect{int(i) + 1}.conv{j}'
+    else:
+        m = re.match(r'neck\.yolo_block\.(\d)\.tip\.(conv|batch_norm)\.(\w+)$', key)
+        if m:
+            i, layer, leaf = m.groups()
+            base = f'bbox_head.convs_bridge.{i}'
+        else:
+            m = re.match(r'neck\.yolo_transition\.(\d)\.(conv|batch_norm)\.(\w+)$', key)
+            if m:
+                i, layer, leaf = m.groups()
+                base = f'neck.conv{int(i) + 1}'
+            else:
+                m = re.match(r'yolo_head\.yolo_output\.(\d)\.(weight|bias)$', key)
+                return f'bbox_head.convs_pred.{m.group(1)}.{m.group(2)}' if m else None
+    if layer == 'conv':
+        return f'{base}.conv.weight' if leaf == 'weight' else None
+    sfx = _bn_suffix('bn', leaf)
+    return f'{base}.{sfx}' if sfx else None
+
+
+# -------------------------------------------------------------------------- GFL
+
+
+def gfl_key(key: str) -> Optional[str]:
+    """Paddle ``FPN`` / ``GFLHead`` (``FCOSFeat`` towers) key -> mmdet's ``FPN`` /
+    ``GFLHead``. ``scale_reg`` (shape [1]) and the Integral's projection are
+    handled by :func:`gfl_paddle_to_mmdet`."""
+    m = re.match(r'neck\.fpn_inner_res([345])_sum(?:_lateral)?\.(weight|bias)$', key)
+    if m:
+        return f'neck.lateral_convs.{int(m.group(1)) - 3}.conv.{m.group(2)}'
+    m = re.match(r'neck\.fpn_res([345])_sum\.(weight|bias)$', key)
+    if m:
+        return f'neck.fpn_convs.{int(m.group(1)) - 3}.conv.{m.group(2)}'
+    m = re.match(r'neck\.fpn_([67])\.(weight|bias)$', key)
+    if m:
+        return f'neck.fpn_convs.{int(m.group(1)) - 3}.conv.{m.group(2)}'
+    m = re.match(
+        r'head\.conv_feat\.fcos_head_(cls|reg)_tower_conv_(\d+)\.(conv|norm)\.'
+        r'(weight|bias)$', key)
+    if m:
+        branch, i, layer, leaf = m.groups()
+        return f'bbox_head.{branch}_convs.{i}.{"conv" if layer == "conv" else "gn"}.{leaf}'
+    m = re.match(r'head\.gfl_head_(cls|reg)\.(weight|bias)$', key)
+    if m:
+        return f'bbox_head.gfl_{m.group(1)}.{m.group(2)}'
+    return None
+
+
+def gfl_paddle_to_mmdet(state: Dict[str, np.ndarray],
+                        variant: str = 'd') -> Tuple[Dict[str, torch.Tensor], List[str]]:
+    """Rename a Paddle GFL (ResNet + FPN + GFLHead) state dict to mmdet's GFL
+    with :class:`~detkd.models.PaddleResNet`: backbone by :func:`resnet_key`,
+    the rest by :func:`gfl_key`; ``p{l}_feat.scale_reg`` (shape [1]) becomes the
+    scalar ``scales.{i}.scale``; the Integral's fixed projection is checked
+    (0..reg_max) and kept as ``integral.project``."""
+    out: Dict[str, torch.Tensor] = {}
+    unplaced: List[str] = []
+    levels = sorted(
+        int(m.group(1)) for k in state for m in [re.match(r'head\.p(\d)_feat\.scale_reg$', k)]
+        if m)
+    for key, value in state.items():
+        m = re.match(r'head\.p(\d)_feat\.scale_reg$', key)
+        if m and value.size == 1:
+            idx = levels.index(int(m.group(1)))
+            out[f'bbox_head.scales.{idx}.scale'] = torch.tensor(float(value.reshape(())))
+            continue
+        if key == 'head.distribution_project.project':
+            if not np.allclose(value, np.arange(len(value))):
+                raise ConversionError(f'{key} is not 0..reg_max: {value[:5]}...')
+            out['bbox_head.integral.project'] = torch.from_numpy(value.astype(np.float32))
+            continue
+        sub = _strip(key, 'backbone.')
+        if sub is not None:
+            new = resnet_key(sub, variant)
+            new = None if new is None else 'backbone.' + new
+        else:
+            new = gfl_key(key)
+        if new is None:
+            unplaced.append(key)
+        else:
+            _put(out, new, value)
+    return out, unplaced
+
+
+# ------------------------------------------------------------- architectures
+
+
+def _backbone_state(state: Dict[str, np.ndarray], src: str) -> Dict[str, np.ndarray]:
+    """The ``backbone.`` part of a detector file, unprefixed."""
+    sub = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
+    if not sub:
+        raise ConversionError(f'{src}: no backbone.* keys (not a detector checkpoint?). '
+                              f'Its first keys: {list(state)[:5]}')
+    return sub
+
+
+def _config_model(path: str) -> Dict:
+    """The model of one of our configs (``path`` relative to the repository root)."""
+    from mmengine.config import Config
+    full = osp.join(_root(), path)
+    return Config.fromfile(full if osp.isfile(full) else path).model.to_dict()
+
+
+def _convert_mobilenet_v1(state, src):
+    state, dropped = split_classifier(state)
+    arch = mobilenet_v1_arch(state)
+    out, unplaced = _map_state(state, mobilenet_v1_key)
+    cfg = dict(type='MobileNetV1', widen_factor=arch['widen_factor'])
+    return out, unplaced, dict(
+        arch, dropped=dropped, desc=f'MobileNetV1 x{arch["widen_factor"]}'), cfg
+
+
+def _convert_resnet(variant):
+
+    def convert(state, src):
+        state, dropped = split_classifier(state)
+        arch = resnet_arch(state)
+        if arch['variant'] != variant:
+            raise ConversionError(
+                f'{src}: a ResNet{arch["depth"]}-{arch["variant"]} file (stem '
+                f'{"conv1.conv1_1" if arch["variant"] == "d" else "conv1.conv1"}), not a '
+                f'ResNet-{variant}: use ARCH {"resnet_vd" if arch["variant"] == "d" else "resnet"}'
+            )
+        out, unplaced = _map_state(state, lambda k: resnet_key(k, variant))
+        cfg = dict(type='PaddleResNet', depth=arch['depth'], variant=variant)
+        desc = f'ResNet{arch["depth"]}' + ('-vd' if variant == 'd' else '')
+        return out, unplaced, dict(arch, dropped=dropped, desc=desc), cfg
+
+    return convert
+
+
+def _yolov3_classes(state, src):
+    w = state.get('yolo_head.yolo_output.0.weight')
+    if w is None or w.shape[0] % 3:
+        raise ConversionError(f'{src}: not a YOLOv3 file (no yolo_head.yolo_output.0.weight '
+                              f'with 3 x (5 + classes) channels). First keys: {list(state)[:5]}')
+    return w.shape[0] // 3 - 5
+
+
+def _convert_yolov3(backbone):
+
+    def convert(state, src):
+        num_classes = _yolov3_classes(state, src)
+        body = _backbone_state(state, src)
+        if backbone == 'mv1':
+            mobilenet_v1_arch(body)
+            bmap = mobilenet_v1_key
+            path = YOLOV3_CONFIGS['yolov3_mv1']
+        else:
+            arch = resnet_arch(body)
+            if (arch['depth'], arch['variant']) != (34, 'b'):
+                raise ConversionError(f'{src}: a YOLOv3 with a ResNet{arch["depth"]}-'
+                                      f'{arch["variant"]} backbone, not ResNet34 (variant b)')
+            bmap = lambda k: resnet_key(k, 'b')  # noqa: E731
+            path = YOLOV3_CONFIGS['yolov3_r34']
+
+        def rename(key):
+            sub = _strip(key, 'backbone.')
+            if sub is not None:
+                new = bmap(sub)
+                return None if new is None else 'backbone.' + new
+            return yolov3_key(key)
+
+        out, unplaced = _map_state(state, rename)
+        cfg = _config_model(path)
+        cfg['bbox_head']['num_classes'] = num_classes
+        desc = f'YOLOv3 {"MobileNetV1" if backbone == "mv1" else "ResNet34"}'
+        return out, unplaced, dict(num_classes=num_classes, config=path, desc=desc), cfg
+
+    return convert
+
+
+def _convert_gfl(state, src):
+    cls = state.get('head.gfl_head_cls.weight')
+    if cls is None:
+        raise ConversionError(f'{src}: not a GFL file (no head.gfl_head_cls.weight). '
+                              f'First keys: {list(state)[:5]}')
+    arch = resnet_arch(_backbone_state(state, src))
+    if arch['variant'] != 'd':
+        raise ConversionError(f'{src}: a GFL with a ResNet{arch["depth"]}-b backbone; only '
+                              'ResNet-vd GFLs (the seed\'s) have a config here')
+    out, unplaced = gfl_paddle_to_mmdet(state, arch['variant'])
+    cfg = _config_model(GFL_CONFIG)
+    cfg['backbone'].update(depth=arch['depth'], variant=arch['variant'])
+    cfg['backbone'].pop('init_cfg', None)
+    base = 64 if arch['depth'] < 50 else 256
+    cfg['neck']['in_channels'] = [base, base * 2, base * 4, base * 8]
+    cfg['bbox_head']['num_classes'] = int(cls.shape[0])
+    desc = f'GFL ResNet{arch["depth"]}-vd'
+    return out, unplaced, dict(
+        arch, num_classes=int(cls.shape[0]), config=GFL_CONFIG, desc=desc), cfg
+
+
+def _convert_ppyoloe(state, src):
+    arch = ppyoloe_arch_from_state(state)
+    if arch['num_classes'] is None:
+        raise ConversionError(f'{src}: no yolo_head.pred_cls weights (a backbone-only file?)')
+    out, unplaced = ppyoloe_paddle_to_mmdet(state)
+    return out, unplaced, dict(arch, desc=f'PP-YOLOE+ {arch["size"]}'), ppyoloe_model_cfg(arch)
+
+
+YOLOV3_CONFIGS = {
+    'yolov3_mv1': 'configs/yolov3/yolov3_mv1_608_270e_coco.py',
+    'yolov3_r34': 'configs/yolov3/yolov3_r34_608_270e_coco.py',
+}
+GFL_CONFIG = 'configs/gfl/gfl_r101vd_paddle_coco.py'
+
+# name: (converter(state, src) -> (state dict, unplaced keys, info, model or backbone
+#        config), backbone only, what it reads)
+ARCHS = {
+    'mobilenet_v1': (_convert_mobilenet_v1, True,
+                     'ImageNet MobileNetV1 (MobileNetV1_pretrained.pdparams), backbone alone'),
+    'resnet': (_convert_resnet('b'), True,
+               'ImageNet ResNet18/34/50/101 variant b (ResNet34_pretrained.pdparams ...), '
+               'backbone alone'),
+    'resnet_vd': (_convert_resnet('d'), True,
+                  'ImageNet ResNet18/34/50/101-vd (ResNet18_vd_pretrained.pdparams ...), '
+                  'backbone alone'),
+    'yolov3_mv1':
+    (_convert_yolov3('mv1'), False, 'YOLOv3 MobileNetV1 (yolov3_mobilenet_v1_270e_coco.pdparams)'),
+    'yolov3_r34':
+    (_convert_yolov3('r34'), False, 'YOLOv3 ResNet34 (yolov3_r34_270e_coco.pdparams)'),
+    'gfl_resnet_vd':
+    (_convert_gfl, False,
+     'GFL with a ResNet18/34/50/101-vd (gfl_r101vd_fpn_mstrain_2x_coco.pdparams ...)'),
+    'gfl_r101vd': (_convert_gfl, False, 'alias of gfl_resnet_vd'),
+    'ppyoloe_plus':
+    (_convert_ppyoloe, False,
+     'PP-YOLOE(+) s/m/l/x, COCO or Objects365 (ppyoloe_plus_crn_l_80e_coco.pdparams, '
+     'ppyoloe_crn_l_obj365_pretrained.pdparams ...)'),
+}
+
+
+def _root() -> str:
+    return osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+
+def convert_file(arch: str, src: str) -> Tuple[Dict[str, torch.Tensor], Dict[str, object]]:
+    """Read, convert and check a ``.pdparams`` for architecture ``arch`` (a key of
+    :data:`ARCHS`). Returns the state dict (a backbone's own keys for the
+    backbone-only archs) and an info dict (``desc``, the architecture read from
+    the file, ``dropped``: classifier keys left out, ``model_cfg``). Raises
+    :class:`ConversionError` on a file that does not fit: keys it cannot place,
+    entries of the model it would leave empty, shapes that differ."""
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    from mmengine.registry import DefaultScope
+
+    import detkd  # noqa: F401  (registers our modules)
+    if arch not in ARCHS:
+        raise ConversionError(f'unknown ARCH {arch!r}; one of {sorted(ARCHS)}')
+    register_all_modules(init_default_scope=False)
+    convert, _, _ = ARCHS[arch]
+    state = load_pdparams(src)
+    out, unplaced, info, cfg = convert(state, src)
+    if unplaced:
+        raise ConversionError(f'{src}: {len(unplaced)} Paddle entries with no place in our '
+                              f'{info["desc"]} (ARCH {arch}): {unplaced[:8]}')
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(cfg)
+    check_against_model(out, model.state_dict(), src)
+    info['model_cfg'] = cfg
+    return out, info
