@@ -2,10 +2,12 @@
 # there): the seed's GFL teacher, run from Paddle's own trained weights.
 #   wget https://paddledet.bj.bcebos.com/models/gfl_r101vd_fpn_mstrain_2x_coco.pdparams
 #   python tools/model_converters/paddle_to_mmdet.py gfl_r101vd \
-#       gfl_r101vd_fpn_mstrain_2x_coco.pdparams checkpoints/gfl_r101vd_paddle.pth
-#   python tools/test.py configs/gfl/gfl_r101vd_paddle_coco.py checkpoints/gfl_r101vd_paddle.pth
+#       gfl_r101vd_fpn_mstrain_2x_coco.pdparams \
+#       checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth
+#   python tools/test.py configs/gfl/gfl_r101vd_paddle_coco.py \
+#       checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth
 # As a pair's teacher: teacher='configs/gfl/gfl_r101vd_paddle_coco.py',
-# teacher_ckpt='checkpoints/gfl_r101vd_paddle.pth'.
+# teacher_ckpt='checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth'.
 #
 # The recipe is ./gfl_r101vd_fpn_ms-480-800-2x-ema_coco.py's (2x, multi-scale 480-800, EMA); the
 # model differs from it where Paddle's GFL computes something else, so that the converted weights

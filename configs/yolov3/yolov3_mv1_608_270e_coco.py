@@ -9,7 +9,8 @@
 #   python tools/model_converters/paddle_to_mmdet.py mobilenet_v1 \
 #       MobileNetV1_pretrained.pdparams checkpoints/mobilenet_v1_paddle_imagenet.pth
 # Paddle's trained model (yolov3_mobilenet_v1_270e_coco.pdparams, 29.4) converts with ARCH
-# yolov3_mv1 to checkpoints/yolov3_mv1_paddle.pth, for tools/test.py with this config.
+# yolov3_mv1 to checkpoints/yolov3_mobilenet_v1_270e_coco_paddle.pth (tools/test.py with this
+# config).
 #
 # The model is laid out as Paddle's: same widths, blocks, anchors (and their order per level),
 # channel layout of the head maps (anchor-major: x, y, w, h, obj, classes), LeakyReLU(0.1),

@@ -19,8 +19,8 @@
 # YOLOv3 R34 converts and computes the same head maps (tests/test_paddle_converters.py, 1e-4):
 #   wget https://paddledet.bj.bcebos.com/models/yolov3_r34_270e_coco.pdparams
 #   python tools/model_converters/paddle_to_mmdet.py yolov3_r34 \
-#       yolov3_r34_270e_coco.pdparams checkpoints/yolov3_r34_paddle.pth
-# checkpoints/yolov3_r34_paddle.pth is then the teacher_ckpt of configs/yolov3_r34_mv1_distill.py.
+#       yolov3_r34_270e_coco.pdparams checkpoints/yolov3_r34_270e_coco_paddle.pth
+# That file is then the teacher_ckpt of configs/yolov3_r34_mv1_distill.py.
 # One more difference when training it here: the ImageNet init is torchvision's ResNet34, not
 # Paddle's ResNet34_pretrained.pdparams (ARCH resnet -> checkpoints/resnet34_paddle_imagenet.pth,
 # which fills every layer); torchvision's has no res2a shortcut, which starts from Kaiming init
