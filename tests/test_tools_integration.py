@@ -319,3 +319,25 @@ def test_ppyoloe_distillation_with_teacher_assignment_trains_and_evaluates(pytho
     import torch
     ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu', weights_only=False)
     assert not any(k.startswith('teacher.') for k in ckpt['state_dict'])
+
+
+def test_distill_report_trains_resumes_and_reports_gain_over_seeds(python, tmp_path):
+    """A tiny report (FGD, seeds 0 and 1, 4 iterations a run): teacher once, student and
+    FGD student per seed, the table with mean and spread, the charts and the grid; a second
+    call reuses every run."""
+    root, out = str(tmp_path / 'runs'), str(tmp_path / 'report')
+    opts = [o for o in SHORT if not o.startswith('model.')] + ['model.test_cfg.score_thr=0.0']
+    cmd = [
+        python, 'tools/analysis/distill_report.py', '--methods', 'fgd', '--seeds', '0', '1',
+        '--work-root', root, '--out-dir', out, '--grid-images', '1', '--cfg-options', *opts
+    ]
+    first = run_tool(cmd, timeout=900).stdout
+    assert first.count('[start]') == 5 and 'epoch 1/' in first
+    report = open(osp.join(out, 'report.md')).read()
+    row = [line for line in report.splitlines() if line.startswith('| fgd |')]
+    assert len(row) == 1 and '±' in row[0] and '| 2 |' in row[0]
+    for name in ('gain.png', 'losses_fgd.png', 'grid_fgd.png'):
+        assert osp.getsize(osp.join(out, name)) > 1000
+    assert osp.isdir(osp.join(root, 'demo', 'seed1', 'fgd_retina_r34_r18_mini'))
+    second = run_tool(cmd + ['--no-train']).stdout
+    assert '[start]' not in second and second.count('[reuse]') == 5

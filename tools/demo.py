@@ -1,5 +1,6 @@
 """`make demo`: a distillation run on the embedded mini dataset, end to end.
 
+One method of tools/analysis/distill_report.py, one seed, with its own table and chart.
 Trains the teacher (reused when its checkpoint already exists), the student alone and the
 distilled student with the same schedule, reads each run's COCO evaluation (the one at the end
 of training, which tools/test.py reproduces exactly) and prints the comparison; the table is
@@ -10,55 +11,24 @@ saved as Markdown and as a PNG chart in the work dir.
     python tools/demo.py --preset cwd-gfl       # CWD, GFL R34vd -> R18 (mini)
     python tools/demo.py --preset yolov3        # YOLOv3 KD, YOLOv3 R34 -> MobileNetV1 (mini)
     python tools/demo.py --preset ld            # LD, GFL R34vd -> R18vd (mini)
-    python tools/demo.py --preset ppyoloe       # PP-YOLOE+ logits + FGD, width 0.375 -> 0.25 (mini)
+    python tools/demo.py --preset ppyoloe       # PP-YOLOE+ logits + FGD, mini widths 0.375 -> 0.25
     python tools/demo.py --teacher T.py --student S.py --distill D.py [--distill D2.py]
 """
 import argparse
 import os
 import os.path as osp
-import subprocess
 import sys
 import time
 
-from mmengine.runner import find_latest_checkpoint
-
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(ROOT, 'projects'))
-from detkd.utils import read_logged_metrics  # noqa: E402
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
+# one tool trains, resumes and reads the runs: the report's; the demo is its one-method,
+# one-seed view with its own table and chart
+import distill_report as report  # noqa: E402
 
-METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l')
-_RETINA = dict(
-    teacher='configs/retinanet/retinanet_r34_mini.py',
-    student='configs/retinanet/retinanet_r18_mini.py')
-PRESETS = {
-    'fgd':
-    dict(_RETINA, distill=['configs/mini/fgd_retina_r34_r18_mini.py']),
-    'cwd-retina':
-    dict(_RETINA, distill=['configs/mini/cwd_retina_r34_r18_mini.py']),
-    'cwd-gfl':
-    dict(
-        teacher='configs/gfl/gfl_r34vd_mini.py',
-        student='configs/gfl/gfl_r18_mini.py',
-        distill=['configs/mini/cwd_gfl_r34vd_r18_mini.py']),
-    'yolov3':
-    dict(
-        teacher='configs/yolov3/yolov3_r34_mini.py',
-        student='configs/yolov3/yolov3_mv1_mini.py',
-        distill=['configs/mini/yolov3_r34_mv1_distill_mini.py']),
-    'ld':
-    dict(
-        teacher='configs/gfl/gfl_r34vd_mini.py',
-        student='configs/gfl/gfl_r18vd_mini.py',
-        distill=['configs/mini/ld_gfl_r34vd_r18vd_mini.py']),
-    'ppyoloe':
-    dict(
-        teacher='configs/ppyoloe/ppyoloe_plus_mini_teacher.py',
-        student='configs/ppyoloe/ppyoloe_plus_mini.py',
-        distill=[
-            'configs/mini/ppyoloe_plus_kd_mini.py', 'configs/mini/ppyoloe_plus_kd_logits_mini.py',
-            'configs/mini/ppyoloe_plus_kd_feat_mini.py'
-        ]),
-}
+METRICS = report.METRICS
+PRESETS = report.PRESETS
+config_name = report.config_name
 
 
 def parse_args():
@@ -83,27 +53,6 @@ def parse_args():
         action='store_true',
         help='train the teacher even if its checkpoint exists')
     return p.parse_args()
-
-
-def config_name(config):
-    return osp.splitext(osp.basename(config))[0]
-
-
-def last_checkpoint(work_dir):
-    """MMEngine's latest checkpoint of ``work_dir``, if the file is still there."""
-    ckpt = find_latest_checkpoint(work_dir)
-    return ckpt if ckpt and osp.exists(ckpt) else None
-
-
-def train(config, work_dir, extra=()):
-    """Train with tools/train.py; return the final checkpoint and the final evaluation."""
-    cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir, *extra]
-    print('+', ' '.join(cmd), flush=True)
-    subprocess.run(cmd, cwd=ROOT, check=True)
-    ckpt, metrics = last_checkpoint(work_dir), read_logged_metrics(work_dir)
-    if ckpt is None or not metrics:
-        raise RuntimeError(f'training {config} left no checkpoint or evaluation in {work_dir}')
-    return ckpt, metrics
 
 
 def markdown_table(rows):
@@ -137,34 +86,33 @@ def save_chart(rows, path):
 
 def main():
     args = parse_args()
-    preset = PRESETS[args.preset]
-    args.teacher = args.teacher or preset['teacher']
-    args.student = args.student or preset['student']
-    distill = args.distill or preset['distill']
-    args.work_dir = args.work_dir or ('work_dirs/demo'
-                                      if args.preset == 'fgd' else f'work_dirs/demo_{args.preset}')
-    os.makedirs(args.work_dir, exist_ok=True)
+    preset = dict(PRESETS[args.preset])
+    method = args.preset
+    if args.teacher or args.student or args.distill:
+        preset.update({
+            k: v
+            for k, v in (('teacher', args.teacher), ('student', args.student), ('distill',
+                                                                                args.distill)) if v
+        })
+        method = 'custom'
+        PRESETS[method] = preset
+    work_dir = args.work_dir or report.method_dir('work_dirs', args.preset)
+    os.makedirs(work_dir, exist_ok=True)
     t0 = time.time()
-
-    t_dir = osp.join('work_dirs', config_name(args.teacher))
-    t_ckpt = None if args.retrain_teacher else last_checkpoint(t_dir)
-    if t_ckpt is not None and read_logged_metrics(t_dir):
-        print(f'reusing the trained teacher {t_ckpt}')
-        t_metrics = read_logged_metrics(t_dir)
-    else:
-        t_ckpt, t_metrics = train(args.teacher, t_dir)
-    rows = [('teacher', args.teacher, t_metrics)]
-
-    s_dir = osp.join(args.work_dir, config_name(args.student))
-    rows.append(('student', args.student, train(args.student, s_dir)[1]))
-
-    for cfg in distill:
-        d_dir = osp.join(args.work_dir, config_name(cfg))
-        _, metrics = train(cfg, d_dir, ['--cfg-options', f'model.teacher_ckpt={t_ckpt}'])
-        rows.append((config_name(cfg), cfg, metrics))
+    argv = [
+        '--methods', method, '--seeds', '0', '--runs-dir', work_dir, '--out-dir', work_dir,
+        '--grid-images', '0'
+    ]
+    if args.retrain_teacher:
+        argv.append('--retrain-teacher')
+    result = report.run_method(method, report.parse_args(argv))
+    runs = result['seeds'][0]
+    rows = [('teacher', preset['teacher'], result['teacher']),
+            ('student', preset['student'], runs['student'][1])]
+    rows += [(config_name(c), c, runs[config_name(c)][1]) for c in preset['distill']]
 
     table = markdown_table(rows)
-    md, png = osp.join(args.work_dir, 'results.md'), osp.join(args.work_dir, 'results.png')
+    md, png = osp.join(work_dir, 'results.md'), osp.join(work_dir, 'results.png')
     with open(md, 'w') as f:
         f.write(table + '\n')
     save_chart(rows, png)

@@ -1,0 +1,406 @@
+"""The gain of every distillation method on the mini dataset, in one command.
+
+For each method (a preset: teacher, student, distillation configs), trains the teacher once
+(or reuses it), then for each seed the student alone and each distillation with the same
+schedule and seed; evaluates all (the COCO evaluation at the end of training, which
+tools/test.py reproduces); and writes one Markdown table, a chart of the gains, the training
+loss curves of student vs distilled student, and one image grid per method (the same val
+images with the teacher's, the student's and the distilled student's detections).
+
+    python tools/analysis/distill_report.py                       # every method, seed 0
+    python tools/analysis/distill_report.py --methods fgd ld --seeds 0 1 2
+    python tools/analysis/distill_report.py --no-train            # report what exists
+
+Runs resume where they stopped (a run with checkpoints but no final evaluation continues with
+--resume; a finished run is reused). Seed 0 runs live where `make demo` puts them
+(``work_dirs/demo_<method>/<config name>``, ``work_dirs/demo`` for fgd), seed s in
+``.../seed<s>/<config name>``; the teacher in ``work_dirs/<teacher config name>``, where the
+distillation configs look for its checkpoint. With several seeds, the gain is given as mean
+and sample standard deviation over the seeds.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import re
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from typing import List, Optional
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(ROOT, 'projects'))
+from detkd.utils import read_logged_metrics  # noqa: E402
+
+METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l')
+GAIN_METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_s', 'bbox_mAP_l')
+_RETINA = dict(
+    teacher='configs/retinanet/retinanet_r34_mini.py',
+    student='configs/retinanet/retinanet_r18_mini.py')
+PRESETS = {
+    'fgd':
+    dict(_RETINA, distill=['configs/mini/fgd_retina_r34_r18_mini.py']),
+    'cwd-retina':
+    dict(_RETINA, distill=['configs/mini/cwd_retina_r34_r18_mini.py']),
+    'cwd-gfl':
+    dict(
+        teacher='configs/gfl/gfl_r34vd_mini.py',
+        student='configs/gfl/gfl_r18_mini.py',
+        distill=['configs/mini/cwd_gfl_r34vd_r18_mini.py']),
+    'yolov3':
+    dict(
+        teacher='configs/yolov3/yolov3_r34_mini.py',
+        student='configs/yolov3/yolov3_mv1_mini.py',
+        distill=['configs/mini/yolov3_r34_mv1_distill_mini.py']),
+    'ld':
+    dict(
+        teacher='configs/gfl/gfl_r34vd_mini.py',
+        student='configs/gfl/gfl_r18vd_mini.py',
+        distill=['configs/mini/ld_gfl_r34vd_r18vd_mini.py']),
+    'ppyoloe':
+    dict(
+        teacher='configs/ppyoloe/ppyoloe_plus_mini_teacher.py',
+        student='configs/ppyoloe/ppyoloe_plus_mini.py',
+        distill=[
+            'configs/mini/ppyoloe_plus_kd_mini.py', 'configs/mini/ppyoloe_plus_kd_logits_mini.py',
+            'configs/mini/ppyoloe_plus_kd_feat_mini.py'
+        ]),
+}
+_PROGRESS = re.compile(r'Epoch\(train\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\].*?eta: (\S+)')
+_LOG_TIME = re.compile(r'^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--methods', nargs='+', choices=sorted(PRESETS), default=sorted(PRESETS))
+    p.add_argument('--seeds', nargs='+', type=int, default=[0])
+    p.add_argument(
+        '--work-root', default='work_dirs', help='where the runs go (default work_dirs)')
+    p.add_argument(
+        '--runs-dir',
+        help="with one method: where its student and distillation runs go instead of "
+        "<work-root>/demo_<method>")
+    p.add_argument('--out-dir', default='work_dirs/report', help='where the report goes')
+    p.add_argument('--no-train', action='store_true', help='report the finished runs only')
+    p.add_argument('--retrain-teacher', action='store_true')
+    p.add_argument('--grid-images', type=int, default=4, help='val images per grid (0: none)')
+    p.add_argument('--score-thr', type=float, default=0.3, help='boxes drawn in the grids')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='key=value options for every tools/train.py run; model.X applies to the '
+        "detector: model.architecture.X in a distillation config")
+    return p.parse_args(argv)
+
+
+def config_name(config: str) -> str:
+    return osp.splitext(osp.basename(config))[0]
+
+
+def method_dir(work_root: str, method: str) -> str:
+    return osp.join(work_root, 'demo' if method == 'fgd' else f'demo_{method}')
+
+
+def run_dir(work_root: str,
+            method: str,
+            seed: int,
+            config: str,
+            runs_dir: Optional[str] = None) -> str:
+    base = runs_dir or method_dir(work_root, method)
+    return osp.join(base, config_name(config)) if seed == 0 else osp.join(
+        base, f'seed{seed}', config_name(config))
+
+
+def last_checkpoint(work_dir: str) -> Optional[str]:
+    ckpts = glob.glob(osp.join(work_dir, 'epoch_*.pth'))
+    if not ckpts:
+        return None
+    return max(ckpts, key=lambda p: int(re.findall(r'epoch_(\d+)', p)[-1]))
+
+
+def wall_time(work_dir: str) -> Optional[float]:
+    """Seconds from the first to the last line of the newest training log (resumed runs:
+    the sum over the logs)."""
+    total = 0.
+    for log in glob.glob(osp.join(work_dir, '*', '*.log')):
+        stamps = [
+            datetime.strptime(m.group(1), '%Y/%m/%d %H:%M:%S') for line in open(log)
+            for m in [_LOG_TIME.match(line)] if m
+        ]
+        if len(stamps) > 1:
+            total += (stamps[-1] - stamps[0]).total_seconds()
+    return total or None
+
+
+def max_epochs(config: str) -> int:
+    from mmengine.config import Config
+    return Config.fromfile(osp.join(ROOT, config)).train_cfg.max_epochs
+
+
+def train(config: str, work_dir: str, label: str, extra=(), no_train=False) -> Optional[dict]:
+    """Finished run: its metrics. Otherwise train (resuming from its last checkpoint), with
+    one progress line per logged iteration; None when ``no_train`` and not finished."""
+    metrics = read_logged_metrics(work_dir)
+    if metrics and last_checkpoint(work_dir):
+        print(f'[reuse] {label}: {work_dir} (mAP {100 * metrics["bbox_mAP"]:.1f})', flush=True)
+        return metrics
+    if no_train:
+        print(f'[missing] {label}: {work_dir}', flush=True)
+        return None
+    cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir, *extra]
+    if last_checkpoint(work_dir):
+        cmd.append('--resume')
+    os.makedirs(work_dir, exist_ok=True)
+    epochs = max_epochs(config)
+    print(f'[start] {label}: ' + ' '.join(cmd), flush=True)
+    t0 = time.time()
+    with open(osp.join(work_dir, 'report_train.out'), 'a') as out:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in proc.stdout:
+            out.write(line)
+            m = _PROGRESS.search(line)
+            if m:
+                e, i, n, eta = m.groups()
+                print(
+                    f'  {label}: epoch {e}/{epochs}, iter {i}/{n}, epoch ETA {eta}, '
+                    f'{time.time() - t0:.0f} s so far',
+                    flush=True)
+        if proc.wait():
+            raise RuntimeError(f'{label}: tools/train.py failed (exit {proc.returncode}); see '
+                               f'{work_dir}/report_train.out')
+    metrics = read_logged_metrics(work_dir)
+    if not metrics:
+        raise RuntimeError(f'{label}: no evaluation logged in {work_dir}')
+    print(
+        f'[done] {label}: mAP {100 * metrics["bbox_mAP"]:.1f} in {time.time() - t0:.0f} s',
+        flush=True)
+    return metrics
+
+
+def mean_std(values: List[float]) -> str:
+    if not values:
+        return ''
+    if len(values) == 1:
+        return f'{values[0]:+.1f}'
+    return f'{statistics.mean(values):+.1f} ± {statistics.stdev(values):.1f}'
+
+
+def run_method(method: str, args) -> dict:
+    preset = PRESETS[method]
+    extra_opts = ['--cfg-options', *args.cfg_options] if args.cfg_options else []
+    t_dir = osp.join(args.work_root, config_name(preset['teacher']))
+    if args.retrain_teacher and not args.no_train:
+        for f in glob.glob(osp.join(t_dir, 'epoch_*.pth')):
+            os.remove(f)
+    teacher = train(preset['teacher'], t_dir, f'{method} teacher', extra_opts, args.no_train)
+    t_ckpt = last_checkpoint(t_dir)
+    result = dict(method=method, teacher=teacher, teacher_dir=t_dir, seeds={})
+    for seed in args.seeds:
+        seed_opts = ['--cfg-options', f'randomness.seed={seed}', *args.cfg_options]
+        runs = {}
+        s_dir = run_dir(args.work_root, method, seed, preset['student'], args.runs_dir)
+        runs['student'] = (s_dir,
+                           train(preset['student'], s_dir, f'{method} seed {seed} student',
+                                 seed_opts, args.no_train))
+        d_opts = ['--cfg-options', f'randomness.seed={seed}'] + [
+            'model.architecture.' + o[len('model.'):] if o.startswith('model.') else o
+            for o in args.cfg_options
+        ]
+        for cfg in preset['distill']:
+            d_dir = run_dir(args.work_root, method, seed, cfg, args.runs_dir)
+            opts = d_opts + ([f'model.teacher_ckpt={t_ckpt}'] if t_ckpt else [])
+            runs[config_name(cfg)] = (d_dir,
+                                      train(cfg, d_dir, f'{method} seed {seed} {config_name(cfg)}',
+                                            opts, args.no_train))
+        result['seeds'][seed] = runs
+    return result
+
+
+def table(results: List[dict]) -> str:
+    head = ('| method | run | teacher mAP | student mAP | distilled mAP | ' +
+            ' | '.join(f'gain {m.replace("bbox_", "")}'
+                       for m in GAIN_METRICS) + ' | seeds | wall time (min) |')
+    lines = [head, '|' + '---|' * (8 + len(GAIN_METRICS) - 1)]
+    for r in results:
+        preset = PRESETS[r['method']]
+        t_map = f'{100 * r["teacher"]["bbox_mAP"]:.1f}' if r['teacher'] else ''
+        for cfg in preset['distill']:
+            name = config_name(cfg)
+            s_maps, d_maps, gains, walls = [], [], {m: [] for m in GAIN_METRICS}, []
+            for runs in r['seeds'].values():
+                s_dir, s = runs['student']
+                d_dir, d = runs[name]
+                if not (s and d):
+                    continue
+                s_maps.append(100 * s['bbox_mAP'])
+                d_maps.append(100 * d['bbox_mAP'])
+                for m in GAIN_METRICS:
+                    gains[m].append(100 * (d[m] - s[m]))
+                w = wall_time(d_dir)
+                if w:
+                    walls.append(w / 60)
+            if not s_maps:
+                continue
+            avg = lambda v: f'{statistics.mean(v):.1f}'  # noqa: E731
+            lines.append(f'| {r["method"]} | `{name}` | {t_map} | {avg(s_maps)} | '
+                         f'{avg(d_maps)} | ' +
+                         ' | '.join(mean_std(gains[m]) for m in GAIN_METRICS) +
+                         f' | {len(s_maps)} | {avg(walls) if walls else ""} |')
+    return '\n'.join(lines)
+
+
+def gain_chart(results: List[dict], path: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    names, means, errs = [], [], []
+    for r in results:
+        for cfg in PRESETS[r['method']]['distill']:
+            g = [
+                100 * (runs[config_name(cfg)][1]['bbox_mAP'] - runs['student'][1]['bbox_mAP'])
+                for runs in r['seeds'].values() if runs['student'][1] and runs[config_name(cfg)][1]
+            ]
+            if g:
+                names.append(config_name(cfg).replace('_mini', ''))
+                means.append(statistics.mean(g))
+                errs.append(statistics.stdev(g) if len(g) > 1 else 0.)
+    if not names:
+        return
+    fig, ax = plt.subplots(figsize=(1.4 * len(names) + 2, 3.8))
+    bars = ax.bar(names, means, yerr=errs, capsize=4, color='#2ca02c')
+    ax.bar_label(bars, fmt='%+.1f')
+    ax.axhline(0, color='k', lw=0.8)
+    ax.set_ylabel('mAP gain over the student (x100)')
+    ax.set_title('Distillation gain on the mini dataset')
+    plt.setp(ax.get_xticklabels(), rotation=30, ha='right')
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def loss_curve(work_dir: str, scale: float = 1.0):
+    """(iteration, the student's own detection loss) from a run's scalars.json: ``loss`` of a
+    plain run, the sum of the ``student.*loss*`` terms of a distillation run (divided by the
+    distiller's ``loss_scale``)."""
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    its, vals = [], []
+    for path in files:
+        for line in open(path):
+            rec = json.loads(line)
+            if 'iter' not in rec or 'coco/bbox_mAP' in rec:
+                continue
+            student = [v for k, v in rec.items() if k.startswith('student.') and 'loss' in k]
+            if student:
+                its.append(rec['iter'])
+                vals.append(sum(student) / scale)
+            elif 'loss' in rec:
+                its.append(rec['iter'])
+                vals.append(rec['loss'])
+    return its, vals
+
+
+def loss_chart(result: dict, path: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from mmengine.config import Config
+    runs = result['seeds'][min(result['seeds'])]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for name, (d, metrics) in runs.items():
+        if not metrics:
+            continue
+        scale = 1.0
+        if name != 'student':
+            cfg = Config.fromfile(
+                osp.join(ROOT, [
+                    c for c in PRESETS[result['method']]['distill'] if config_name(c) == name
+                ][0]))
+            scale = cfg.model.get('loss_scale', 1.0)
+        its, vals = loss_curve(d, scale)
+        if its:
+            ax.plot(its, vals, label=name.replace('_mini', ''), lw=1)
+    ax.set_xlabel('iteration')
+    ax.set_ylabel("the student's detection loss")
+    ax.set_title(f'{result["method"]}: student alone vs distilled (seed {min(result["seeds"])})')
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def detection_grid(result: dict, path: str, num_images: int, score_thr: float) -> None:
+    """The first ``num_images`` val images (rows) with the teacher's, the student's and the
+    (first) distilled student's detections (columns), seed of the first run."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from mmengine.config import Config
+
+    from detkd.utils.inference import build_inferencer
+    preset = PRESETS[result['method']]
+    runs = result['seeds'][min(result['seeds'])]
+    distill = config_name(preset['distill'][0])
+    if not (result['teacher'] and runs['student'][1] and runs[distill][1]):
+        return  # a run is missing (--no-train)
+    columns = [('teacher', preset['teacher'], result['teacher_dir']),
+               ('student', preset['student'], runs['student'][0]),
+               (distill.replace('_mini', ''), preset['distill'][0], runs[distill][0])]
+    cfg = Config.fromfile(osp.join(ROOT, preset['student']))
+    val = cfg.val_dataloader.dataset
+    img_dir = osp.join(ROOT, val.data_root, val.data_prefix.img)
+    images = sorted(glob.glob(osp.join(img_dir, '*.jpg')))[:num_images]
+    panels = []
+    for title, config, work_dir in columns:
+        ckpt = last_checkpoint(work_dir)
+        if ckpt is None:
+            return
+        inferencer = build_inferencer(config, ckpt)
+        out = inferencer(images, return_vis=True, no_save_vis=True, pred_score_thr=score_thr)
+        panels.append((title, out['visualization']))
+    fig, axes = plt.subplots(
+        len(images), len(panels), figsize=(3.2 * len(panels), 2.6 * len(images)), squeeze=False)
+    for c, (title, vis) in enumerate(panels):
+        for r, im in enumerate(vis):
+            axes[r][c].imshow(im)
+            axes[r][c].axis('off')
+            if r == 0:
+                axes[r][c].set_title(title, fontsize=9)
+    fig.suptitle(f'{result["method"]}: detections above {score_thr} on mini val images')
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None) -> List[dict]:
+    args = parse_args(argv)
+    if args.runs_dir and len(args.methods) > 1:
+        raise SystemExit('--runs-dir takes one method')
+    os.chdir(ROOT)
+    os.makedirs(args.out_dir, exist_ok=True)
+    t0 = time.time()
+    results = []
+    for method in args.methods:
+        results.append(run_method(method, args))
+    md = table(results)
+    header = (f'COCO box AP x100 on the 150 mini val images; gain = distilled - student, '
+              f'seeds {args.seeds}' + (' (mean ± sample std)' if len(args.seeds) > 1 else ''))
+    with open(osp.join(args.out_dir, 'report.md'), 'w') as f:
+        f.write(header + '\n\n' + md + '\n')
+    gain_chart(results, osp.join(args.out_dir, 'gain.png'))
+    for r in results:
+        loss_chart(r, osp.join(args.out_dir, f'losses_{r["method"]}.png'))
+        if args.grid_images:
+            detection_grid(r, osp.join(args.out_dir, f'grid_{r["method"]}.png'), args.grid_images,
+                           args.score_thr)
+    print(f'\n{header}\n\n{md}\n\nsaved {args.out_dir}/report.md, gain.png, losses_*.png'
+          f'{", grid_*.png" if args.grid_images else ""}; total {time.time() - t0:.0f} s')
+    return results
+
+
+if __name__ == '__main__':
+    main()
