@@ -31,3 +31,13 @@ def run_tool(args, env=None, timeout=600):
 @pytest.fixture(scope='session')
 def python():
     return sys.executable
+
+
+@pytest.fixture(autouse=True)
+def _restore_default_scope():
+    """A test that calls ``init_default_scope`` leaves MMEngine's global default scope set,
+    which changes what the next test's ``MODELS.build`` finds: put it back after each test."""
+    from mmengine.registry import DefaultScope
+    saved = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict = saved

@@ -10,7 +10,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.logging import MessageHub
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 import detkd  # noqa: F401
@@ -24,7 +24,6 @@ SIZES = {'s': (0.33, 0.50), 'm': (0.67, 0.75), 'l': (1.0, 1.0), 'x': (1.33, 1.25
 
 def build_model(depth=0.33, width=0.25, num_classes=7, **head):
     from mmdet.registry import MODELS
-    init_default_scope('mmdet')
     cfg = ppyoloe_model_cfg(
         dict(
             depth_mult=depth,
@@ -33,7 +32,8 @@ def build_model(depth=0.33, width=0.25, num_classes=7, **head):
             use_large_stem=True,
             use_alpha=True))
     cfg['bbox_head'].update(head)
-    model = MODELS.build(cfg)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(cfg)
     model.init_weights()
     return model
 
@@ -366,8 +366,8 @@ def test_coco_configs_are_paddles_recipe(size):
     assert resize.random_size_range == (320, 768)
     assert cfg.load_from == f'checkpoints/ppyoloe_crn_{size}_obj365_paddle.pth'
     if size == 's':
-        init_default_scope('mmdet')
-        model = MODELS.build(cfg.model)
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            model = MODELS.build(cfg.model)
         n = sum(p.numel() for p in model.parameters())
         assert n == 8084594  # as Paddle's own s (tests/data/paddle/ppyoloe_plus_s_spec.json)
 

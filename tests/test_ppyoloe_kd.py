@@ -9,7 +9,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.logging import MessageHub
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 import detkd  # noqa: F401
@@ -92,9 +92,9 @@ def build(path=MINI, **overrides):
     from mmrazor.registry import MODELS
     cfg = Config.fromfile(path)
     cfg.model.update(teacher_ckpt=None, allow_random_teacher=True, **overrides)
-    init_default_scope('mmrazor')
     torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmrazor'):
+        model = MODELS.build(cfg.model)
     model.init_weights()
     # a teacher that differs from the student (both start from the same zero prediction convs)
     with torch.no_grad():

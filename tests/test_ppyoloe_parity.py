@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.logging import MessageHub
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 import detkd  # noqa: F401
@@ -50,9 +50,9 @@ def converted(tmp_path_factory):
 @pytest.fixture(scope='module')
 def model(converted):
     from mmdet.registry import MODELS
-    init_default_scope('mmdet')
     state, arch, _ = converted
-    m = MODELS.build(ppyoloe_model_cfg(arch))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        m = MODELS.build(ppyoloe_model_cfg(arch))
     m.load_state_dict(state, strict=True)
     return m.eval()
 
@@ -229,7 +229,6 @@ def paddle_names(our_state, num_levels=3):
 @pytest.mark.parametrize('size,depth,width', [('m', 0.67, 0.75), ('x', 1.33, 1.25)])
 def test_converter_reads_any_size(size, depth, width, tmp_path):
     from mmdet.registry import MODELS
-    init_default_scope('mmdet')
     cfg = ppyoloe_model_cfg(
         dict(
             depth_mult=depth,
@@ -237,7 +236,8 @@ def test_converter_reads_any_size(size, depth, width, tmp_path):
             num_classes=365,
             use_large_stem=True,
             use_alpha=True))
-    ours = MODELS.build(cfg).state_dict()
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        ours = MODELS.build(cfg).state_dict()
     path = tmp_path / f'{size}.pdparams'
     save_pdparams(paddle_names(ours), str(path))
     state, arch = convert_ppyoloe_file(str(path))
