@@ -5,11 +5,18 @@
 # it on the teacher's recipe (2x, multi-scale 480-800, EMA), kept here; its 41.0 baseline is
 # the 1x single-scale GFL R50, so part of the +3.0 is the recipe: the fair baseline is
 # configs/gfl/gfl_r50_fpn_ms-480-800-2x-ema_coco.py (see README).
-#   bash tools/dist_train.sh configs/gfl/gfl_r101vd_fpn_ms-480-800-2x-ema_coco.py 8
+# The teacher is the seed's own: Paddle's trained GFL R101vd, converted, in Paddle's layout
+# (configs/gfl/gfl_r101vd_paddle_coco.py):
+#   wget https://paddledet.bj.bcebos.com/models/gfl_r101vd_fpn_mstrain_2x_coco.pdparams
+#   python tools/model_converters/paddle_to_mmdet.py gfl_r101vd \
+#       gfl_r101vd_fpn_mstrain_2x_coco.pdparams \
+#       checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth
 #   bash tools/dist_train.sh configs/cwd_gfl_r101vd_r50.py 8
+# (a teacher trained here instead: teacher='configs/gfl/gfl_r101vd_fpn_ms-480-800-2x-ema_coco.py'
+# with its work_dirs/.../epoch_24.pth)
 _base_ = ['./gfl/gfl_r50_fpn_ms-480-800-2x-ema_coco.py', './_base_/distill/cwd_gfl.py']
 model = _base_.pop('distill')
 model.update(
     architecture=_base_.model,
-    teacher='configs/gfl/gfl_r101vd_fpn_ms-480-800-2x-ema_coco.py',
-    teacher_ckpt='work_dirs/gfl_r101vd_fpn_ms-480-800-2x-ema_coco/epoch_24.pth')
+    teacher='configs/gfl/gfl_r101vd_paddle_coco.py',
+    teacher_ckpt='checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth')

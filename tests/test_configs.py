@@ -93,6 +93,11 @@ def _normalised(cfg_dict: dict) -> dict:
 
 
 SNAPSHOT = 'tests/data/resolved_configs_a90ad0a.json'
+# Intentional changes since that commit: (config, key) -> why. The rest must still match.
+CHANGED_SINCE = {
+    ('configs/cwd_gfl_r101vd_r50.py', 'model'): "the seed's own teacher: Paddle's GFL R101vd, "
+    'converted (configs/gfl/gfl_r101vd_paddle_coco.py), instead of one trained here',
+}
 
 
 @pytest.mark.parametrize('path', sorted(json.load(open(SNAPSHOT))))
@@ -106,6 +111,13 @@ def test_config_resolves_as_before_the_layout_by_role(path):
     after = _normalised(load_config(path).to_dict())
     assert sorted(after) == sorted(before)
     for key in before:
+        if (path, key) in CHANGED_SINCE:
+            # only the teacher and its checkpoint changed
+            a, b = dict(after[key]), dict(before[key])
+            for k in ('teacher', 'teacher_ckpt'):
+                a.pop(k), b.pop(k)
+            assert a == b, f'{path}: {key} differs beyond its teacher'
+            continue
         assert after[key] == before[key], f'{path}: {key} differs'
 
 

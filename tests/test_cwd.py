@@ -276,10 +276,12 @@ def test_cwd_gfl_coco_recipe_and_model():
     m = cfg.model
     assert m.teacher_forward == 'head'
     assert m.architecture.backbone.init_cfg.checkpoint == 'torchvision://resnet50'
+    # the seed's own teacher: Paddle's trained GFL R101vd, converted, in Paddle's layout
+    assert m.teacher == 'configs/gfl/gfl_r101vd_paddle_coco.py'
+    assert m.teacher_ckpt == 'checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth'
     teacher = Config.fromfile(m.teacher).model
-    assert (teacher.backbone.type, teacher.backbone.depth) == ('ResNetV1d', 101)
-    assert teacher.backbone.init_cfg == dict(
-        type='PretrainedMMClsResNet', checkpoint='mmcls://resnet101_v1d')
+    assert (teacher.backbone.type, teacher.backbone.variant, teacher.backbone.depth) == (
+        'PaddleResNet', 'd', 101)
     losses = m.distiller.distill_losses
     assert len(losses) == 10 and all(
         (v.type, v.tau, v.loss_weight) == ('ChannelWiseDivergence', 1.0, 5.0)
@@ -295,13 +297,16 @@ def test_cwd_gfl_coco_recipe_and_model():
     assert len(cls.data_buffer) == 5 and cls.get_record_data(0).shape == (1, 80, 16, 16)
 
 
-def test_missing_gfl_teacher_checkpoint_says_to_train_it():
+def test_missing_gfl_teacher_checkpoint_says_how_to_get_it():
     cfg = Config.fromfile('configs/cwd_gfl_r101vd_r50.py').model
     cfg.pop('_scope_')
     with pytest.raises(
             FileNotFoundError,
-            match=r"gfl_r101vd_fpn_ms-480-800-2x-ema_coco/epoch_24.pth' does not "
-            r'exist. Train the teacher first \(python tools/train.py '
-            r'configs/gfl/gfl_r101vd_fpn_ms-480-800-2x-ema_coco'
-            r'.py;'):
+            match=r"gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth' does not exist. It is "
+            r"PaddleDetection's trained teacher, converted: .*paddle_to_mmdet.py ARCH "
+            r'SRC.pdparams checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth.* Or train '
+            r'the teacher \(python tools/train.py configs/gfl/gfl_r101vd_paddle_coco.py\)'):
+        MODELS.build(cfg)
+    cfg.teacher_ckpt = 'work_dirs/gfl_r101vd_fpn_ms-480-800-2x-ema_coco/epoch_24.pth'
+    with pytest.raises(FileNotFoundError, match=r'does not exist. Train the teacher first'):
         MODELS.build(cfg)

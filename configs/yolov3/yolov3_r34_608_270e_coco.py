@@ -21,10 +21,11 @@
 #   python tools/model_converters/paddle_to_mmdet.py yolov3_r34 \
 #       yolov3_r34_270e_coco.pdparams checkpoints/yolov3_r34_270e_coco_paddle.pth
 # That file is then the teacher_ckpt of configs/yolov3_r34_mv1_distill.py.
-# One more difference when training it here: the ImageNet init is torchvision's ResNet34, not
-# Paddle's ResNet34_pretrained.pdparams (ARCH resnet -> checkpoints/resnet34_paddle_imagenet.pth,
-# which fills every layer); torchvision's has no res2a shortcut, which starts from Kaiming init
-# (mmengine's Pretrained init lists it as missing).
+# Training it here starts from Paddle's ImageNet ResNet34, as Paddle does (torchvision's has no
+# res2a shortcut):
+#   wget https://paddledet.bj.bcebos.com/models/pretrained/ResNet34_pretrained.pdparams
+#   python tools/model_converters/paddle_to_mmdet.py resnet \
+#       ResNet34_pretrained.pdparams checkpoints/resnet34_paddle_imagenet.pth
 _base_ = './yolov3_mv1_608_270e_coco.py'
 
 model = dict(
@@ -38,7 +39,7 @@ model = dict(
         frozen_stages=-1,
         norm_cfg=dict(type='BN', requires_grad=True),
         norm_eval=False,
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet34')),
+        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/resnet34_paddle_imagenet.pth')),
     neck=dict(in_channels=[512, 256, 128]))
 
 optim_wrapper = dict(paramwise_cfg=dict(_delete_=True, norm_decay_mult=0., bias_decay_mult=0.))

@@ -57,6 +57,14 @@ def check_teacher_ckpt(teacher_ckpt: Optional[str], allow_random_teacher: bool,
     if '://' not in teacher_ckpt and not osp.isfile(teacher_ckpt):
         how = (f'tools/train.py {osp.relpath(teacher)}' if isinstance(teacher, str)
                and '::' not in teacher else 'tools/train.py <teacher config>')
+        if teacher_ckpt.endswith('_paddle.pth'):
+            raise FileNotFoundError(
+                f'teacher checkpoint {teacher_ckpt!r} does not exist. It is PaddleDetection\'s '
+                'trained teacher, converted: download its .pdparams and run python '
+                f'tools/model_converters/paddle_to_mmdet.py ARCH SRC.pdparams {teacher_ckpt} '
+                "(the README's table of the seed's models gives the file, the URL and ARCH; "
+                'the pair config\'s header the commands). Or train the teacher (python '
+                f'{how}) and set model.teacher_ckpt to its checkpoint.')
         raise FileNotFoundError(
             f'teacher checkpoint {teacher_ckpt!r} does not exist. Train the teacher first '
             f'(python {how}; bash tools/dist_train.sh with the same config for several '
