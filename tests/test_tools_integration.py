@@ -341,3 +341,18 @@ def test_distill_report_trains_resumes_and_reports_gain_over_seeds(python, tmp_p
     assert osp.isdir(osp.join(root, 'demo', 'seed1', 'fgd_retina_r34_r18_mini'))
     second = run_tool(cmd + ['--no-train']).stdout
     assert '[start]' not in second and second.count('[reuse]') == 5
+
+
+def test_benchmark_tool_reports_ratio_losses_and_memory(python, tmp_path):
+    out = str(tmp_path / 'bench')
+    run_tool([
+        python, 'tools/analysis/benchmark.py', 'configs/mini/ppyoloe_plus_kd_mini.py', '--iters',
+        '1', '--warmup', '0', '--threads', '1', '--out', out
+    ])
+    table = open(out + '.md').read()
+    assert 'ppyoloe_plus_kd_mini.py' in table and 'ratio' in table
+    import json
+    (row, ) = json.load(open(out + '.json'))
+    assert set(row) == {'base', 'student', 'teacher', 'distill'}
+    d = row['distill']
+    assert 0 < d['loss_time'] < d['time'] and d['peak_mb'] > row['base']['peak_mb']

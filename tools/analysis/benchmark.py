@@ -1,0 +1,212 @@
+"""What a distillation costs: student step, teacher forward and distillation step, per config.
+
+    python tools/analysis/benchmark.py                         # every mini distillation config
+    python tools/analysis/benchmark.py configs/mini/fgd_retina_r34_r18_mini.py --iters 20
+
+For each distillation config, on one fixed training batch of its dataset (the config's batch
+size), after ``--warmup`` iterations, times ``--iters``:
+
+- the student's training step alone (its own config: forward, loss, backward, optimizer);
+- the teacher's forward as the distiller runs it (``teacher_forward``: backbone and neck,
+  the head too, or the head and its assignment), under no_grad;
+- the distillation step (``DetDistill``: teacher, student, recorders, distillation losses,
+  backward, optimizer), and inside it the time of the distillation losses.
+
+and reports the ratio distill / (student + teacher forward) (target: at most 1.10) and the
+peak memory of each measurement (CPU: the process's peak RSS, each measurement in its own
+process; CUDA: peak allocated). The memory target: the distillation's peak at most the
+student's training peak plus the teacher's inference peak plus 10%, where the teacher's
+inference peak is counted above the baseline of a process that loads the batch and builds
+no model (the interpreter, torch and the data count once). The teacher's weights are random
+(timing does not depend on them).
+"""
+import argparse
+import json
+import os.path as osp
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(ROOT, 'projects'))
+
+DEFAULT_CONFIGS = [
+    'configs/mini/fgd_retina_r34_r18_mini.py',
+    'configs/mini/cwd_retina_r34_r18_mini.py',
+    'configs/mini/cwd_gfl_r34vd_r18_mini.py',
+    'configs/mini/ld_gfl_r34vd_r18vd_mini.py',
+    'configs/mini/yolov3_r34_mv1_distill_mini.py',
+    'configs/mini/ppyoloe_plus_kd_mini.py',
+]
+MODES = ('base', 'student', 'teacher', 'distill')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('configs', nargs='*', default=DEFAULT_CONFIGS)
+    p.add_argument('--iters', type=int, default=10)
+    p.add_argument('--warmup', type=int, default=3)
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: default)')
+    p.add_argument('--out', help='also write the table (Markdown) and the raw JSON here')
+    p.add_argument('--mode', choices=MODES, help=argparse.SUPPRESS)  # one measurement
+    return p.parse_args(argv)
+
+
+def peak_memory_mb(device: str) -> float:
+    import torch
+    if device.startswith('cuda'):
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def timed(fn, warmup: int, iters: int, device: str):
+    import torch
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(iters):
+        if device.startswith('cuda'):
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        fn()
+        if device.startswith('cuda'):
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def one_batch(cfg):
+    """One training batch of the config's dataloader (its batch size), shuffling off."""
+    from mmengine.runner import Runner
+    loader_cfg = cfg.train_dataloader.copy()
+    loader_cfg.update(num_workers=0, persistent_workers=False)
+    loader_cfg.sampler = dict(type='DefaultSampler', shuffle=False)
+    return next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
+
+
+def measure(config: str, mode: str, args) -> dict:
+    """One measurement, in this process."""
+    import torch
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import DefaultScope
+
+    import detkd  # noqa: F401
+    from detkd.utils import load_config
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    cfg = load_config(osp.join(ROOT, config))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        data = one_batch(cfg)
+    out = dict(config=config, mode=mode)
+    if mode == 'base':
+        out['peak_mb'] = peak_memory_mb(args.device)
+        return out
+    if mode == 'student':
+        from mmdet.registry import MODELS
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            model = MODELS.build(cfg.model.architecture).to(args.device)
+            model.init_weights()
+            optim = build_optim_wrapper(model, cfg.optim_wrapper)
+        model.train()
+        out['time'] = timed(lambda: model.train_step(data, optim), args.warmup, args.iters,
+                            args.device)
+    else:
+        from mmrazor.registry import MODELS
+        cfg.model.update(teacher_ckpt=None, allow_random_teacher=True)
+        with DefaultScope.overwrite_default_scope('mmrazor'):
+            model = MODELS.build(cfg.model).to(args.device)
+            model.init_weights()
+        model.train()
+        if mode == 'teacher':
+            # the teacher as the distiller runs it; the student is built too (its weights add
+            # a little to this peak, which errs on the generous side of the memory target)
+            batch = model.data_preprocessor(data, True)
+
+            def teacher_step():
+                with torch.no_grad():
+                    model._run_teacher(batch['inputs'], batch['data_samples'])
+
+            out['time'] = timed(teacher_step, args.warmup, args.iters, args.device)
+        else:
+            with DefaultScope.overwrite_default_scope('mmrazor'):
+                optim = build_optim_wrapper(model, cfg.optim_wrapper)
+            distiller = model.distiller
+            spent = []
+            inner = distiller.compute_distill_losses
+
+            def timed_losses():
+                t = time.perf_counter()
+                losses = inner()
+                spent.append(time.perf_counter() - t)
+                return losses
+
+            distiller.compute_distill_losses = timed_losses
+            out['time'] = timed(lambda: model.train_step(data, optim), args.warmup, args.iters,
+                                args.device)
+            out['loss_time'] = statistics.median(spent[args.warmup:])
+    out['peak_mb'] = peak_memory_mb(args.device)
+    return out
+
+
+def run_all(args) -> list:
+    rows = []
+    for config in args.configs:
+        res = {}
+        for mode in MODES:
+            cmd = [
+                sys.executable, __file__, config, '--mode', mode, '--iters',
+                str(args.iters), '--warmup',
+                str(args.warmup), '--device', args.device, '--threads',
+                str(args.threads)
+            ]
+            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+            lines = [line for line in proc.stdout.splitlines() if line.startswith('{')]
+            if proc.returncode or not lines:
+                raise RuntimeError(f'{config} ({mode}) failed:\n{proc.stderr[-3000:]}')
+            res[mode] = json.loads(lines[-1])
+            print(f'  {config} {mode}: {json.dumps(res[mode])}', file=sys.stderr, flush=True)
+        rows.append(res)
+    return rows
+
+
+def table(rows: list) -> str:
+    lines = [
+        '| config | student step (ms) | teacher fwd (ms) | distill step (ms) | ratio '
+        '(target <= 1.10) | distill losses (ms, share) | peak MB student / teacher / distill '
+        '| memory target |', '|---|---|---|---|---|---|---|---|'
+    ]
+    for r in rows:
+        s, t, d, b = r['student'], r['teacher'], r['distill'], r['base']
+        ratio = d['time'] / (s['time'] + t['time'])
+        budget = 1.1 * (s['peak_mb'] + t['peak_mb'] - b['peak_mb'])
+        name = osp.basename(r['student']['config'])
+        lines.append(f'| `{name}` | {1000 * s["time"]:.0f} | {1000 * t["time"]:.0f} | '
+                     f'{1000 * d["time"]:.0f} | {ratio:.2f} {"ok" if ratio <= 1.10 else "MISS"} | '
+                     f'{1000 * d["loss_time"]:.0f} ({100 * d["loss_time"] / d["time"]:.0f}%) | '
+                     f'{s["peak_mb"]:.0f} / {t["peak_mb"]:.0f} / {d["peak_mb"]:.0f} | '
+                     f'{"ok" if d["peak_mb"] <= budget else "MISS"} ({d["peak_mb"]:.0f} <= '
+                     f'{budget:.0f}) |')
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.mode:
+        print(json.dumps(measure(args.configs[0], args.mode, args)))
+        return
+    rows = run_all(args)
+    md = table(rows)
+    print(md)
+    if args.out:
+        with open(args.out + '.md', 'w') as f:
+            f.write(md + '\n')
+        with open(args.out + '.json', 'w') as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
