@@ -1,4 +1,4 @@
-# A YOLOv3 with a MobileNetV1 x0.25 backbone shrunk to train on 2 CPU cores (7 classes, 256 px),
+# A YOLOv3 with a MobileNetV1 x0.5 backbone shrunk to train on 2 CPU cores (7 classes, 256 px),
 # from scratch: the structure of configs/yolov3/yolov3_mv1_608_270e_coco.py, narrower (see
 # configs/yolov3/yolov3_mv1_mini.py, the mini student, and yolov3_r34_mini.py, the teacher).
 model = dict(
@@ -9,14 +9,14 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
         pad_size_divisor=32),
-    backbone=dict(type='MobileNetV1', widen_factor=0.25, out_indices=(3, 5, 12)),
+    backbone=dict(type='MobileNetV1', widen_factor=0.5, out_indices=(3, 5, 12)),
     neck=dict(
-        type='YOLOV3Neck', num_scales=3, in_channels=[256, 128, 64], out_channels=[64, 32, 16]),
+        type='YOLOV3Neck', num_scales=3, in_channels=[512, 256, 128], out_channels=[128, 64, 32]),
     bbox_head=dict(
         type='YOLOV3Head',
         num_classes=7,
-        in_channels=[64, 32, 16],
-        out_channels=[128, 64, 32],
+        in_channels=[128, 64, 32],
+        out_channels=[256, 128, 64],
         anchor_generator=dict(
             type='YOLOAnchorGenerator',
             base_sizes=[[(49, 38), (66, 83), (157, 137)], [(13, 26), (26, 19), (25, 50)],
