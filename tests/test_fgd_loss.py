@@ -13,7 +13,7 @@ from mmengine.structures import InstanceData
 import detkd.distill.losses.fgd as fgd_module
 from detkd.distill.losses import FGDLoss
 from detkd.distill.losses.fgd import build_fgd_masks
-from detkd.testing import reference_fgd_masks
+from detkd.testing import make_data_samples, reference_fgd_masks
 
 DT = torch.float64
 
@@ -455,3 +455,22 @@ def test_invalid_arguments():
     ds.gt_instances = InstanceData(bboxes=torch.zeros(0, 4))
     with pytest.raises(KeyError, match='batch_input_shape'):
         FGDLoss(4, 4, box_scale='pad')(torch.randn(1, 4, 8, 8), torch.randn(1, 4, 8, 8), [ds])
+
+
+def test_untrained_own_params_skip_only_what_adds_nothing():
+    """train_own_params=False (Paddle): no gradient to the loss's modules, and the same loss
+    as the full computation, whose zero-initialised context blocks add nothing; a block made
+    non-zero (e.g. loaded from a checkpoint) is computed again."""
+    torch.manual_seed(0)
+    kw = dict(temp=0.5, alpha_fgd=1e-3, beta_fgd=5e-4, gamma_fgd=5e-4, lambda_fgd=5e-6)
+    frozen = FGDLoss(8, 12, train_own_params=False, **kw)
+    full = FGDLoss(8, 12, **kw)
+    full.load_state_dict(frozen.state_dict())
+    s, t = torch.randn(2, 8, 10, 12), torch.randn(2, 12, 10, 12)
+    samples = make_data_samples(2, (80, 96))
+    assert torch.allclose(frozen(s, t, samples), full(s, t, samples), rtol=1e-6)
+    assert not any(p.requires_grad for p in frozen.parameters())
+    with torch.no_grad():
+        frozen.channel_add_conv_s[-1].bias.fill_(0.5)
+        full.channel_add_conv_s[-1].bias.fill_(0.5)
+    assert torch.allclose(frozen(s, t, samples), full(s, t, samples), rtol=1e-6)

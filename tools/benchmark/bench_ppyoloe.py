@@ -10,13 +10,14 @@ the task-aligned phase (after the static epochs). Times are medians over ``--rep
 after ``--warmup`` runs; ``--threads`` sets torch's CPU threads.
 """
 import argparse
+import logging
 import statistics
 import time
 
 import torch
 from mmdet.structures import DetDataSample
 from mmengine.config import Config
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
@@ -74,6 +75,8 @@ def timed(fn, warmup, repeats, device):
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
+    # the init report of every parameter would bury the table
+    MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
     init_default_scope('mmdet')
     from mmdet.registry import MODELS
     MessageHub.get_current_instance().update_info('epoch', 10**6)  # task-aligned phase

@@ -9,6 +9,7 @@ def feature_norm(feat: Tensor) -> Tensor:
     value, whose unbiased std is undefined)."""
     dims = (0, 2, 3)
     n = feat.numel() // feat.size(1)
-    mean = feat.mean(dim=dims, keepdim=True)
-    std = feat.std(dim=dims, keepdim=True, correction=1 if n > 1 else 0)
-    return (feat - mean) / (std + 1e-6)
+    centered = feat - feat.mean(dim=dims, keepdim=True)
+    # two-pass variance: torch.std over (0, 2, 3) is several times slower on CPU
+    var = centered.pow(2).sum(dim=dims, keepdim=True) / (n - 1 if n > 1 else 1)
+    return centered / (var.sqrt() + 1e-6)

@@ -199,6 +199,7 @@ class FGDLoss(nn.Module):
         self.channel_add_conv_s = self._channel_add_conv(C)
         self.channel_add_conv_t = self._channel_add_conv(C)
         self.init_weights()
+        self.train_own_params = train_own_params
         if not train_own_params:
             self.requires_grad_(False)
 
@@ -316,12 +317,13 @@ class FGDLoss(nn.Module):
     def get_fea_loss(preds_S: Tensor, preds_T: Tensor, mask_fg: Tensor, mask_bg: Tensor,
                      C_t: Tensor, S_t: Tensor) -> Tuple[Tensor, Tensor]:
         """Focal feature losses; sqrt(M)*sqrt(A) as in the authors' code."""
+        # The authors' sum((s*a*sqrt(m) - t*a*sqrt(m))^2) is sum(m * (a * (s - t))^2): the
+        # squared difference is summed over channels once and weighted by either mask.
         N = preds_S.size(0)
         att = S_t.sqrt()[:, None] * C_t.sqrt()[:, :, None, None]
-        fea_s, fea_t = preds_S * att, preds_T * att
-        sqrt_fg, sqrt_bg = mask_fg.sqrt()[:, None], mask_bg.sqrt()[:, None]
-        fg_loss = F.mse_loss(fea_s * sqrt_fg, fea_t * sqrt_fg, reduction='sum') / N
-        bg_loss = F.mse_loss(fea_s * sqrt_bg, fea_t * sqrt_bg, reduction='sum') / N
+        diff2 = ((preds_S - preds_T) * att).pow(2).sum(dim=1)  # (N, H, W)
+        fg_loss = (diff2 * mask_fg).sum() / N
+        bg_loss = (diff2 * mask_bg).sum() / N
         return fg_loss, bg_loss
 
     @staticmethod
@@ -340,6 +342,13 @@ class FGDLoss(nn.Module):
     def get_rela_loss(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
         """Global relation loss between the two GcBlock outputs."""
         N = preds_S.size(0)
+        if not self.train_own_params and self._context_is_zero():
+            # untrained blocks whose last conv is zero (Paddle's case) add nothing: skip them
+            return F.mse_loss(preds_S, preds_T, reduction='sum') / N
         out_s = preds_S + self.channel_add_conv_s(self.spatial_pool(preds_S, self.conv_mask_s))
         out_t = preds_T + self.channel_add_conv_t(self.spatial_pool(preds_T, self.conv_mask_t))
         return F.mse_loss(out_s, out_t, reduction='sum') / N
+
+    def _context_is_zero(self) -> bool:
+        last = (self.channel_add_conv_s[-1], self.channel_add_conv_t[-1])
+        return not any(p.any() for m in last for p in m.parameters())
