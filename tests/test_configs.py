@@ -95,7 +95,8 @@ def _normalised(cfg_dict: dict) -> dict:
 SNAPSHOT = 'tests/data/resolved_configs_a90ad0a.json'
 # Intentional changes since that commit: (config, key) -> why. The rest must still match.
 CHANGED_SINCE = {
-    ('configs/cwd_gfl_r101vd_r50.py', 'model'): "the seed's own teacher: Paddle's GFL R101vd, "
+    ('configs/cwd_gfl_r101vd_r50.py', 'model'):
+    "the seed's own teacher: Paddle's GFL R101vd, "
     'converted (configs/gfl/gfl_r101vd_paddle_coco.py), instead of one trained here',
 }
 

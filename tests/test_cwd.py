@@ -280,8 +280,8 @@ def test_cwd_gfl_coco_recipe_and_model():
     assert m.teacher == 'configs/gfl/gfl_r101vd_paddle_coco.py'
     assert m.teacher_ckpt == 'checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth'
     teacher = Config.fromfile(m.teacher).model
-    assert (teacher.backbone.type, teacher.backbone.variant, teacher.backbone.depth) == (
-        'PaddleResNet', 'd', 101)
+    assert (teacher.backbone.type, teacher.backbone.variant,
+            teacher.backbone.depth) == ('PaddleResNet', 'd', 101)
     losses = m.distiller.distill_losses
     assert len(losses) == 10 and all(
         (v.type, v.tau, v.loss_weight) == ('ChannelWiseDivergence', 1.0, 5.0)
