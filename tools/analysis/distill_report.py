@@ -167,7 +167,7 @@ def train(config: str, work_dir: str, label: str, extra=(), no_train=False) -> O
             if m:
                 e, i, n, eta = m.groups()
                 print(
-                    f'  {label}: epoch {e}/{epochs}, iter {i}/{n}, epoch ETA {eta}, '
+                    f'  {label}: epoch {e}/{epochs}, iter {i}/{n}, ETA {eta}, '
                     f'{time.time() - t0:.0f} s so far',
                     flush=True)
         if proc.wait():
