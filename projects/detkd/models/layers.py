@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import build_activation_layer, build_norm_layer
 from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
 
 
 class ConvNormAct(nn.Module):
@@ -102,3 +103,32 @@ class EffectiveSELayer(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x * self.act(self.fc(x.mean((2, 3), keepdim=True)))
+
+
+def paddle_init_cfg() -> list:
+    """Paddle's default init as an mmengine ``init_cfg``: Kaiming-normal (fan_in) convs, unit
+    norm weights."""
+    return [
+        dict(
+            type='Kaiming',
+            layer='Conv2d',
+            mode='fan_in',
+            nonlinearity='relu',
+            distribution='normal'),
+        dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+    ]
+
+
+class NormEvalMixin:
+    """``train()`` as mmdet's backbones: set the mode, then put the frozen stages (the
+    subclass's ``_freeze_stages``) and, with ``norm_eval``, every BN layer back into eval
+    mode."""
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self

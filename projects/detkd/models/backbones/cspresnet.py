@@ -7,9 +7,8 @@ import torch.nn as nn
 from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..layers import BasicBlock, ConvNormAct, EffectiveSELayer
+from ..layers import BasicBlock, ConvNormAct, EffectiveSELayer, NormEvalMixin, paddle_init_cfg
 
 
 class CSPResStage(nn.Module):
@@ -39,7 +38,7 @@ class CSPResStage(nn.Module):
 
 
 @MODELS.register_module()
-class CSPResNet(BaseModule):
+class CSPResNet(NormEvalMixin, BaseModule):
     """CSPRepResNet (`PP-YOLOE <https://arxiv.org/abs/2203.16250>`_), as
     PaddleDetection 2.6's ``CSPResNet`` (``ppdet/modeling/backbones/cspresnet.py``)::
 
@@ -88,15 +87,7 @@ class CSPResNet(BaseModule):
                  act_cfg: Dict = dict(type='SiLU'),
                  init_cfg: Optional[object] = None) -> None:
         if init_cfg is None:
-            init_cfg = [
-                dict(
-                    type='Kaiming',
-                    layer='Conv2d',
-                    mode='fan_in',
-                    nonlinearity='relu',
-                    distribution='normal'),
-                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-            ]
+            init_cfg = paddle_init_cfg()
         super().__init__(init_cfg)
         channels = [max(round(c * width_mult), 1) for c in channels]
         layers = [max(round(n * depth_mult), 1) for n in layers]
@@ -141,14 +132,3 @@ class CSPResNet(BaseModule):
             module.eval()
             for param in module.parameters():
                 param.requires_grad = False
-
-    def train(self, mode: bool = True) -> 'CSPResNet':
-        """Set the mode, then put frozen stages (and with ``norm_eval`` every
-        BN layer) back into eval mode."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self

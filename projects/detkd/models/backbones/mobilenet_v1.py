@@ -5,9 +5,8 @@ import torch.nn as nn
 from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
-from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..layers import ConvNormAct
+from ..layers import ConvNormAct, NormEvalMixin, paddle_init_cfg
 
 
 class DepthwiseSeparable(nn.Module):
@@ -26,7 +25,7 @@ class DepthwiseSeparable(nn.Module):
 
 
 @MODELS.register_module()
-class MobileNetV1(BaseModule):
+class MobileNetV1(NormEvalMixin, BaseModule):
     """MobileNetV1 (`Howard et al. 2017 <https://arxiv.org/abs/1704.04861>`_)
     as PaddleDetection 2.6 builds it for YOLOv3
     (``ppdet/modeling/backbones/mobilenet_v1.py``, class ``MobileNet``)::
@@ -115,15 +114,7 @@ class MobileNetV1(BaseModule):
                  norm_eval: bool = False,
                  init_cfg: Optional[object] = None) -> None:
         if init_cfg is None:
-            init_cfg = [
-                dict(
-                    type='Kaiming',
-                    layer='Conv2d',
-                    mode='fan_in',
-                    nonlinearity='relu',
-                    distribution='normal'),
-                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-            ]
+            init_cfg = paddle_init_cfg()
         super().__init__(init_cfg)
         num_blocks = len(self.arch_settings)
         out_indices = tuple(out_indices)
@@ -173,14 +164,3 @@ class MobileNetV1(BaseModule):
             module.eval()
             for param in module.parameters():
                 param.requires_grad = False
-
-    def train(self, mode: bool = True) -> 'MobileNetV1':
-        """Set the mode, then put frozen stages (and with ``norm_eval`` every
-        BN layer) back into eval mode."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self

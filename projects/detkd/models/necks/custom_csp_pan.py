@@ -9,7 +9,7 @@ from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from ..layers import BasicBlock, ConvNormAct
+from ..layers import BasicBlock, ConvNormAct, paddle_init_cfg
 
 
 class SPP(nn.Module):
@@ -97,15 +97,7 @@ class CustomCSPPAN(BaseModule):
                  act_cfg: Dict = dict(type='SiLU'),
                  init_cfg=None) -> None:
         if init_cfg is None:
-            init_cfg = [
-                dict(
-                    type='Kaiming',
-                    layer='Conv2d',
-                    mode='fan_in',
-                    nonlinearity='relu',
-                    distribution='normal'),
-                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-            ]
+            init_cfg = paddle_init_cfg()
         super().__init__(init_cfg)
         if len(in_channels) != len(out_channels):
             raise ValueError(f'CustomCSPPAN: {len(in_channels)} in_channels but '
