@@ -15,7 +15,7 @@ w the positive's assigned-score sum and S the assigned-score sum of the batch (a
 function of this file; :class:`PPYOLOELogitsLoss` computes one term, so that each is logged
 and weighted on its own (a weight of 0 switches it off).
 """
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 import torch
 import torch.nn as nn
@@ -24,6 +24,8 @@ from mmdet.structures.bbox import bbox_overlaps
 from mmdet.utils import reduce_mean
 from mmrazor.registry import MODELS
 from torch import Tensor
+
+from ...models.dense_heads.ppyoloe_head import decode_distances, flatten_levels
 
 
 def ppyoloe_cls_distill(scores_S: Tensor, scores_T: Tensor, num_pos) -> Tensor:
@@ -62,12 +64,6 @@ def ppyoloe_kd_distill(mask_positive: Tensor,
     target = F.softmax(t / T, -1)
     kl = target * (torch.log(target) - F.log_softmax(s / T, -1))
     return (kl.mean(-1) * T * T).sum() / num_pos
-
-
-def flatten_levels(maps: Sequence[Tensor], last: Optional[int] = None) -> Tensor:
-    """(N, C, H, W) per level -> (N, sum HW, C), or (N, sum HW, C / last, last)."""
-    out = torch.cat([m.flatten(2).transpose(1, 2) for m in maps], dim=1)
-    return out if last is None else out.reshape(*out.shape[:2], -1, last)
 
 
 @MODELS.register_module()
@@ -143,9 +139,7 @@ class PPYOLOELogitsLoss(nn.Module):
         else:
             weight = assigned.scores.sum(-1)[pos].unsqueeze(-1)
             if self.term == 'box':
-                proj = torch.arange(t_dist.shape[-1], dtype=t_dist.dtype, device=t_dist.device)
-                d = t_dist.softmax(-1) @ proj
-                t_boxes = torch.cat([points_s - d[..., :2], points_s + d[..., 2:]], -1)
+                t_boxes = decode_distances(points_s, t_dist)
                 loss = ppyoloe_box_distill(pred_bboxes[pos], t_boxes[pos], weight)
             else:
                 loss = ppyoloe_dfl_distill(dist_logits[pos], t_dist[pos], weight)

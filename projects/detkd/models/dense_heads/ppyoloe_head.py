@@ -31,6 +31,20 @@ class ESEAttn(nn.Module):
         return self.conv(feat * torch.sigmoid(self.fc(avg_feat)))
 
 
+def flatten_levels(maps: Sequence[Tensor], last: Optional[int] = None) -> Tensor:
+    """(N, C, H, W) per level -> (N, sum HW, C), or (N, sum HW, C / last, last)."""
+    out = torch.cat([m.flatten(2).transpose(1, 2) for m in maps], dim=1)
+    return out if last is None else out.reshape(*out.shape[:2], -1, last)
+
+
+def decode_distances(points: Tensor, dist_logits: Tensor) -> Tensor:
+    """xyxy boxes from (..., 4, R) edge-distribution logits: the expected distance
+    (over 0..R-1) per edge from ``points``, in the points' units."""
+    proj = torch.arange(dist_logits.shape[-1], dtype=dist_logits.dtype, device=dist_logits.device)
+    d = dist_logits.softmax(-1) @ proj
+    return torch.cat([points - d[..., :2], points + d[..., 2:]], dim=-1)
+
+
 def pad_gt(batch_gt_instances: Sequence[InstanceData], ref: Tensor):
     """Pad per-image GT into (B, n, 1) labels, (B, n, 4) boxes and a (B, n, 1)
     mask of real boxes, n the largest count in the batch (0 if no image has
@@ -87,7 +101,8 @@ class PPYOLOEHead(BaseDenseHead):
 
     Parameter names mirror Paddle's (``stem_cls.{i}.fc``, ``stem_cls.{i}.conv``,
     ``pred_cls.{i}``, ``pred_reg.{i}``) with the level index reversed (Paddle's
-    level 0 is stride 32). Paddle's fixed ``proj_conv`` is the ``proj`` buffer.
+    level 0 is stride 32). Paddle's fixed ``proj_conv`` (0..reg_max) is the expectation in
+    :func:`decode_distances`.
 
     Args:
         num_classes (int): C.
@@ -158,8 +173,6 @@ class PPYOLOEHead(BaseDenseHead):
             nn.Conv2d(c, num_classes, 3, padding=1) for c in self.in_channels)
         self.pred_reg = nn.ModuleList(
             nn.Conv2d(c, 4 * (reg_max + 1), 3, padding=1) for c in self.in_channels)
-        self.register_buffer(
-            'proj', torch.arange(reg_max + 1, dtype=torch.float32), persistent=False)
 
     def init_weights(self) -> None:
         """Paddle's init: Kaiming-normal (fan_in) convs, SE ``fc`` normal
@@ -217,16 +230,12 @@ class PPYOLOEHead(BaseDenseHead):
     def flatten(self, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor]):
         """(B, L, C) class logits and (B, L, 4, reg_max + 1) distribution
         logits over the levels."""
-        b = cls_scores[0].shape[0]
-        cls = torch.cat([c.flatten(2).transpose(1, 2) for c in cls_scores], dim=1)
-        reg = torch.cat([r.flatten(2).transpose(1, 2) for r in bbox_preds], dim=1)
-        return cls, reg.reshape(b, -1, 4, self.reg_max + 1)
+        return flatten_levels(cls_scores), flatten_levels(bbox_preds, self.reg_max + 1)
 
     def decode(self, points: Tensor, dist_logits: Tensor) -> Tensor:
         """xyxy boxes from (B, L, 4, reg_max + 1) logits: the expected
         distance per edge from ``points``, in the points' units."""
-        d = dist_logits.softmax(-1) @ self.proj.to(dist_logits.dtype)
-        return torch.cat([points - d[..., :2], points + d[..., 2:]], dim=-1)
+        return decode_distances(points, dist_logits)
 
     # ---- training -------------------------------------------------------------------------
 
@@ -253,14 +262,23 @@ class PPYOLOEHead(BaseDenseHead):
         loss is computed."""
         if self.current_epoch() < self.static_assigner_epoch:
             return None
+        return self._assign_batch(cls_scores, bbox_preds,
+                                  [s.gt_instances for s in batch_data_samples])[-1]
+
+    def _assign_batch(self, cls_scores: List[Tensor], bbox_preds: List[Tensor],
+                      batch_gt_instances: List[InstanceData]):
+        """Flattened logits, anchor points and strides, boxes decoded in stride units, and
+        :meth:`assign` on the (detached) predictions and the padded GT."""
         cls_logits, dist_logits = self.flatten(cls_scores, bbox_preds)
         anchors, points, num_list, stride = self.grid_anchors([c.shape[-2:] for c in cls_scores],
                                                               cls_logits.device, cls_logits.dtype)
-        pred_bboxes = self.decode(points / stride, dist_logits) * stride
-        gt_labels, gt_bboxes, pad_mask = pad_gt([s.gt_instances for s in batch_data_samples],
-                                                cls_logits)
-        return self.assign(cls_logits.sigmoid().detach(), pred_bboxes.detach(), anchors, points,
-                           num_list, gt_labels, gt_bboxes, pad_mask)
+        points_s = points / stride
+        pred_bboxes = self.decode(points_s, dist_logits)  # stride units
+        gt_labels, gt_bboxes, pad_mask = pad_gt(batch_gt_instances, cls_logits)
+        assigned = self.assign(cls_logits.sigmoid().detach(),
+                               pred_bboxes.detach() * stride, anchors, points, num_list, gt_labels,
+                               gt_bboxes, pad_mask)
+        return cls_logits, dist_logits, pred_bboxes, points_s, stride, assigned
 
     def loss_by_feat(self,
                      cls_scores: List[Tensor],
@@ -268,18 +286,8 @@ class PPYOLOEHead(BaseDenseHead):
                      batch_gt_instances: List[InstanceData],
                      batch_img_metas: List[dict],
                      batch_gt_instances_ignore=None) -> Dict[str, Tensor]:
-        cls_logits, dist_logits = self.flatten(cls_scores, bbox_preds)
-        anchors, points, num_list, stride = self.grid_anchors([c.shape[-2:] for c in cls_scores],
-                                                              cls_logits.device, cls_logits.dtype)
-        points_s = points / stride
-        pred_scores = cls_logits.sigmoid()
-        pred_bboxes = self.decode(points_s, dist_logits)  # stride units
-        gt_labels, gt_bboxes, pad_mask = pad_gt(batch_gt_instances, cls_logits)
-        assigned = self.assign(pred_scores.detach(),
-                               pred_bboxes.detach() * stride, anchors, points, num_list, gt_labels,
-                               gt_bboxes, pad_mask)
-        return self.loss_from_assignment(cls_logits, dist_logits, pred_bboxes, points_s, stride,
-                                         assigned)
+        return self.loss_from_assignment(
+            *self._assign_batch(cls_scores, bbox_preds, batch_gt_instances))
 
     def loss_from_assignment(self, cls_logits: Tensor, dist_logits: Tensor, pred_bboxes: Tensor,
                              points_s: Tensor, stride: Tensor,
