@@ -184,3 +184,23 @@ def test_demo_presets_pair_each_distillation_config_with_its_own_teacher_and_stu
             teacher_name = osp.splitext(osp.basename(preset['teacher']))[0]
             last = teacher_cfg.train_cfg.max_epochs
             assert model.teacher_ckpt == f'work_dirs/{teacher_name}/epoch_{last}.pth', name
+
+
+def test_distill_report_trains_a_student_shared_by_two_methods_once(monkeypatch):
+    """FGD and CWD RetinaNet have the same student config: both methods look for its run in
+    FGD's directory (the second finds it finished and reuses it), and each method's
+    distillation run goes in its own."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('report', 'tools/analysis/distill_report.py')
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    dirs = []
+    monkeypatch.setattr(report, 'train', lambda config, work_dir, *a, **k: dirs.append(work_dir))
+    args = report.parse_args(['--methods', 'fgd', 'cwd-retina', '--seeds', '0', '1',
+                              '--work-root', 'root'])
+    for method in args.methods:
+        report.run_method(method, args)
+    students = [d for d in dirs if d.endswith('retinanet_r18_mini')]
+    assert students == ['root/demo/retinanet_r18_mini', 'root/demo/seed1/retinanet_r18_mini'] * 2
+    assert 'root/demo_cwd-retina/seed1/cwd_retina_r34_r18_mini' in dirs
+    assert report.student_owner('ld') == 'ld' and report.student_owner('cwd-gfl') == 'cwd-gfl'

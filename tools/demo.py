@@ -44,8 +44,9 @@ def parse_args():
     p.add_argument('--distill', action='append', help='a distillation config (repeatable)')
     p.add_argument(
         '--work-dir',
-        help='where the student runs go (default work_dirs/demo, or '
-        'work_dirs/demo_<preset> for the other presets); the teacher trains in '
+        help='where the student runs go (default: where distill_report.py puts them, '
+        'work_dirs/demo for fgd, work_dirs/demo_<preset> for the others, the student '
+        'shared with fgd for cwd-retina); the teacher trains in '
         'tools/train.py\'s default work dir (work_dirs/<teacher config name>), '
         'where the distillation configs look for its checkpoint')
     p.add_argument(
@@ -99,10 +100,11 @@ def main():
     work_dir = args.work_dir or report.method_dir('work_dirs', args.preset)
     os.makedirs(work_dir, exist_ok=True)
     t0 = time.time()
-    argv = [
-        '--methods', method, '--seeds', '0', '--runs-dir', work_dir, '--out-dir', work_dir,
-        '--grid-images', '0'
-    ]
+    argv = ['--methods', method, '--seeds', '0', '--out-dir', work_dir, '--grid-images', '0']
+    if args.work_dir or method == 'custom':
+        # the report's own layout otherwise: same runs, same directories (a preset that
+        # shares its student with an earlier one, CWD RetinaNet with FGD, reuses its runs)
+        argv += ['--runs-dir', work_dir]
     if args.retrain_teacher:
         argv.append('--retrain-teacher')
     result = report.run_method(method, report.parse_args(argv))

@@ -15,8 +15,9 @@ Runs resume where they stopped (a run with checkpoints but no final evaluation c
 --resume; a finished run is reused). Seed 0 runs live where `make demo` puts them
 (``work_dirs/demo_<method>/<config name>``, ``work_dirs/demo`` for fgd), seed s in
 ``.../seed<s>/<config name>``; the teacher in ``work_dirs/<teacher config name>``, where the
-distillation configs look for its checkpoint. With several seeds, the gain is given as mean
-and sample standard deviation over the seeds.
+distillation configs look for its checkpoint. Methods with the same student config (FGD and
+CWD RetinaNet) share its runs, in the first such method's directory. With several seeds, the
+gain is given as mean and sample standard deviation over the seeds.
 """
 import argparse
 import glob
@@ -103,6 +104,13 @@ def config_name(config: str) -> str:
 
 def method_dir(work_root: str, method: str) -> str:
     return osp.join(work_root, 'demo' if method == 'fgd' else f'demo_{method}')
+
+
+def student_owner(method: str) -> str:
+    """The first preset with this method's student config: the one whose directory holds the
+    student's runs, so that methods with the same student train it once."""
+    student = PRESETS[method]['student']
+    return next((m for m in PRESETS if PRESETS[m]['student'] == student), method)
 
 
 def run_dir(work_root: str,
@@ -203,7 +211,8 @@ def run_method(method: str, args) -> dict:
     for seed in args.seeds:
         seed_opts = ['--cfg-options', f'randomness.seed={seed}', *args.cfg_options]
         runs = {}
-        s_dir = run_dir(args.work_root, method, seed, preset['student'], args.runs_dir)
+        s_dir = run_dir(args.work_root, student_owner(method), seed, preset['student'],
+                        args.runs_dir)
         runs['student'] = (s_dir,
                            train(preset['student'], s_dir, f'{method} seed {seed} student',
                                  seed_opts, args.no_train))
