@@ -196,8 +196,8 @@ def test_distill_report_trains_a_student_shared_by_two_methods_once(monkeypatch)
     spec.loader.exec_module(report)
     dirs = []
     monkeypatch.setattr(report, 'train', lambda config, work_dir, *a, **k: dirs.append(work_dir))
-    args = report.parse_args(['--methods', 'fgd', 'cwd-retina', '--seeds', '0', '1',
-                              '--work-root', 'root'])
+    args = report.parse_args(
+        ['--methods', 'fgd', 'cwd-retina', '--seeds', '0', '1', '--work-root', 'root'])
     for method in args.methods:
         report.run_method(method, args)
     students = [d for d in dirs if d.endswith('retinanet_r18_mini')]
