@@ -110,7 +110,7 @@ def student_owner(method: str) -> str:
     """The first preset with this method's student config: the one whose directory holds the
     student's runs, so that methods with the same student train it once."""
     student = PRESETS[method]['student']
-    return next((m for m in PRESETS if PRESETS[m]['student'] == student), method)
+    return next(m for m in PRESETS if PRESETS[m]['student'] == student)
 
 
 def run_dir(work_root: str,
