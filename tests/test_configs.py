@@ -110,6 +110,12 @@ def test_config_resolves_as_before_the_layout_by_role(path):
     variables that used to stay at the top level are gone."""
     before = json.load(open(SNAPSHOT))[path]
     after = _normalised(load_config(path).to_dict())
+    # added since: every distillation config logs its balance (detkd.distill.balance)
+    if 'teacher' in after['model']:
+        hooks = after.pop('custom_hooks')
+        assert hooks[-1] == dict(type='DistillBalanceHook', interval=100)
+        if hooks[:-1]:
+            after['custom_hooks'] = hooks[:-1]
     assert sorted(after) == sorted(before)
     for key in before:
         if (path, key) in CHANGED_SINCE:

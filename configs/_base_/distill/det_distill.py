@@ -13,3 +13,8 @@ distill = dict(
     type='DetDistill',
     teacher_forward='neck',
     distiller=dict(type='ConfigurableDistiller'))
+# The balance of the run, in its log: every 100 iterations each loss term's share of the loss
+# and of the gradient on the student, the clipped steps, and a warning when a distillation term
+# dominates or vanishes (detkd.distill.balance.DistillBalanceHook). tools/train.py adds it to
+# custom_hooks; set distill_balance_hook = None to leave it out.
+distill_balance_hook = dict(type='DistillBalanceHook', interval=100)

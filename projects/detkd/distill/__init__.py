@@ -1,8 +1,12 @@
 """What registers into MMRazor's ``MODELS``: the distillation algorithm, the losses of the
-PaddleDetection suite and the connectors they need."""
+PaddleDetection suite and the connectors they need; and into MMEngine's ``HOOKS``, the
+balance hook of every distillation run."""
 from . import losses  # noqa: F401
 from .algorithm import DetDistill
+from .balance import DistillBalanceHook
 from .connectors import AlignNormConnector
 from .deliveries import OptionalMethodOutputsDelivery
 
-__all__ = ['DetDistill', 'AlignNormConnector', 'OptionalMethodOutputsDelivery']
+__all__ = [
+    'DetDistill', 'DistillBalanceHook', 'AlignNormConnector', 'OptionalMethodOutputsDelivery'
+]

@@ -58,9 +58,26 @@ def expand_model_refs(cfg: Config, base_dir: Optional[str] = None) -> Config:
     return cfg
 
 
+def add_balance_hook(cfg: Config) -> Config:
+    """Move a distillation config's ``distill_balance_hook`` (set by
+    ``configs/_base_/distill/det_distill.py``) into its ``custom_hooks``, unless it is None or
+    a hook of that type is there already (in place).
+
+    The fragment cannot set ``custom_hooks`` itself: a student config with hooks of its own
+    (EMA) would then clash with it among the pair config's ``_base_`` files."""
+    hook = cfg.pop('distill_balance_hook', None)
+    if not hook:
+        return cfg
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') == hook['type'] for h in hooks):
+        cfg.custom_hooks = hooks + [hook]
+    return cfg
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """``Config.fromfile`` with the student and teacher files expanded, then the options."""
+    """``Config.fromfile`` with the student and teacher files expanded, then the options, then
+    the distillation balance hook added (see ``add_balance_hook``)."""
     cfg = expand_model_refs(Config.fromfile(path))
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    return cfg
+    return add_balance_hook(cfg)
