@@ -217,3 +217,39 @@ def test_a_loss_checks_its_own_inputs_at_build_through_check_inputs():
             r'width=7 somewhere'):
         MODELS.build(cfg)
     assert seen == dict(preds_S=(1, 64, 16, 16), data_samples=None)
+
+
+@pytest.mark.parametrize('trainable', [True, False])
+def test_distillation_only_run_trains_on_the_distillation_losses_alone(trainable):
+    """calculate_student_loss=False: no student.* loss, yet the student still runs its loss
+    computation (FGD's GT comes from its loss() inputs) and the distillation gradients reach
+    its backbone and neck (not its head, which FGD on the neck does not see);
+    student_trainable=False: the student runs under no_grad and gets no gradient, only
+    FGD's own modules (its context blocks) do."""
+    algo = MODELS.build(
+        _algo_cfg(
+            teacher_ckpt=None,
+            allow_random_teacher=True,
+            inherit_teacher=(),
+            calculate_student_loss=False,
+            student_trainable=trainable))
+    algo.init_weights()
+    algo.train()
+    torch.manual_seed(0)
+    losses = algo.loss(torch.randn(2, 3, 64, 64), make_data_samples())
+    assert set(losses) == {f'distill.loss_fgd_fpn{i}' for i in range(5)}
+    total, _ = algo.parse_losses(losses)
+    total.backward()
+    grads = {n: p.grad for n, p in algo.student.named_parameters()}
+    own = [p.grad for p in algo.distiller.distill_losses.parameters()]
+    assert any(g is not None and g.abs().sum() > 0 for g in own)
+    if not trainable:
+        assert all(g is None for g in grads.values())
+        return
+    assert grads['backbone.conv1.weight'].abs().sum() > 0
+    assert grads['neck.fpn_convs.0.conv.weight'].abs().sum() > 0
+    assert grads['bbox_head.retina_cls.weight'] is None
+    # the default keeps the student's own losses
+    algo = MODELS.build(_algo_cfg(teacher_ckpt=None, allow_random_teacher=True))
+    algo.train()
+    assert 'student.loss_cls' in algo.loss(torch.randn(2, 3, 64, 64), make_data_samples())

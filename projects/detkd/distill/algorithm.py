@@ -72,11 +72,15 @@ class DetDistill(SingleTeacherDistill):
             (default) stops training with the loss's name and the iteration; ``'skip'`` logs
             a warning and drops the distillation losses from that step (the student's own
             losses still train it).
-        **kwargs: the other arguments of MMRazor's ``SingleTeacherDistill``
-            (``teacher_trainable``, ``teacher_norm_eval`` (False runs the teacher's norm
-            layers in train mode, on batch statistics, as PaddleDetection's PP-YOLOE
-            distillation does), ``student_trainable``, ``calculate_student_loss``,
-            ``data_preprocessor``, ...).
+        **kwargs: the other arguments of MMRazor's ``SingleTeacherDistill``:
+            ``teacher_trainable``; ``teacher_norm_eval`` (False runs the teacher's norm layers
+            in train mode, on batch statistics, as PaddleDetection's PP-YOLOE distillation
+            does); ``calculate_student_loss`` (False: the student's own losses are left out
+            and it trains on the distillation losses alone, the clean test of whether a loss
+            transfers anything; it still runs its loss computation, whose inputs and
+            assignment some recorders read); ``student_trainable`` (False: the student runs
+            under no_grad, so only the distiller's own modules, e.g. connectors, train);
+            ``data_preprocessor``, ...
     """
 
     def __init__(self,
@@ -153,8 +157,9 @@ class DetDistill(SingleTeacherDistill):
             state_dict.setdefault(f'{prefix}teacher.{key}', value)
 
     def loss(self, batch_inputs, data_samples=None):
-        """The teacher's step (``teacher_forward``) under no_grad, the student's own losses,
-        the distillation losses, and a stop (or skip) on a non-finite distillation loss."""
+        """The teacher's step (``teacher_forward``) under no_grad, the student's own losses
+        (unless ``calculate_student_loss=False``: a distillation-only run), the distillation
+        losses, and a stop (or skip) on a non-finite distillation loss."""
         distiller = self.distiller
         # deliveries record the teacher's data first, then override the student's
         distiller.set_deliveries_override(False)
@@ -165,9 +170,16 @@ class DetDistill(SingleTeacherDistill):
                 with torch.no_grad():
                     self._run_teacher(batch_inputs, data_samples)
         distiller.set_deliveries_override(True)
+        # The student runs in 'loss' mode even when its losses are not wanted: the recorders of
+        # several methods read what only its loss computation produces (the GT it is given,
+        # its label assignment). MMRazor runs it in 'tensor' mode there, which records neither.
         with distiller.student_recorders, distiller.deliveries:
-            student_losses = self.student(batch_inputs, data_samples, mode='loss')
-        losses = add_prefix(student_losses, 'student')
+            if self.student_trainable:
+                student_losses = self.student(batch_inputs, data_samples, mode='loss')
+            else:
+                with torch.no_grad():
+                    student_losses = self.student(batch_inputs, data_samples, mode='loss')
+        losses = add_prefix(student_losses, 'student') if self.calculate_student_loss else {}
         if not self.distillation_stopped:
             losses.update(add_prefix(distiller.compute_distill_losses(), 'distill'))
 
