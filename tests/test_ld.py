@@ -399,6 +399,39 @@ def test_normalisation_is_per_batch_sum_for_ld_and_per_positive_for_kd(head):
     assert float(kd(**two)) == pytest.approx(float(kd(**one)), rel=1e-5)
 
 
+def test_reference_batch_and_classes_keep_the_seeds_balance(head):
+    """ref_images_per_gpu: main and VLR LD of a batch of twice the same images equal the
+    one-image batch's times ref / 1 (the per-image strength of the reference batch, whatever
+    the batch); ref_num_classes: the class KD times K / K_ref."""
+    one = make_batch(head, GTS_A[:1], seed=4)
+    two = dict(one)
+    for key in ('cls_scores', 'bbox_preds', 'teacher_cls_scores', 'teacher_bbox_preds'):
+        two[key] = [torch.cat([x, x]) for x in one[key]]
+    two['targets'] = tuple([torch.cat([x, x]) for x in t] if isinstance(t, list) else 2 * t
+                           for t in one['targets'])
+    two['batch_gt_instances'] = one['batch_gt_instances'] * 2
+    for cls in (LDMainLoss, LDVLRLoss):
+        plain, ref = cls(), cls(ref_images_per_gpu=2)
+        assert float(ref(**two)) == pytest.approx(float(ref(**one)), rel=1e-5)
+        assert float(ref(**one)) == pytest.approx(2 * float(plain(**one)), rel=1e-5)
+    kd, kd80 = LDClsKDLoss(), LDClsKDLoss(ref_num_classes=80)
+    assert float(kd80(**one)) == pytest.approx(float(kd(**one)) * K / 80, rel=1e-6)
+    with pytest.raises(ValueError, match='ref_num_classes must be a positive int'):
+        LDClsKDLoss(ref_num_classes=0)
+    with pytest.raises(ValueError, match='ref_images_per_gpu must be a positive int'):
+        LDMainLoss(ref_images_per_gpu=1.5)
+
+
+def test_the_ld_fragment_keeps_the_seeds_balance_and_is_a_no_op_on_coco():
+    from mmengine.config import Config
+    losses = Config.fromfile('configs/ld_gfl_r101vd_r18vd.py').model.distiller.distill_losses
+    assert losses.loss_ld.ref_images_per_gpu == losses.loss_ld_vlr.ref_images_per_gpu == 2
+    assert losses.loss_kd.ref_num_classes == 80
+    coco = Config.fromfile('configs/ld_gfl_r101vd_r18vd.py')
+    assert coco.train_dataloader.batch_size == 2
+    assert coco.model.architecture.bbox_head.num_classes == 80
+
+
 def test_gradient_reaches_the_student_only(head):
     batch = make_batch(head, GTS_A, SHAPES_A, seed=5)
     total = sum(loss(**batch) for loss in terms())

@@ -13,8 +13,9 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 import detkd  # noqa: F401
-from detkd.distill.losses import (ppyoloe_box_distill, ppyoloe_cls_distill, ppyoloe_dfl_distill,
-                                  ppyoloe_kd_distill)
+from detkd.distill.losses import (PPYOLOELogitsLoss, ppyoloe_box_distill, ppyoloe_cls_distill,
+                                  ppyoloe_dfl_distill, ppyoloe_kd_distill)
+from detkd.distill.losses.ppyoloe_kd import kd_class_factor
 
 MINI = 'configs/mini/ppyoloe_plus_kd_mini.py'
 
@@ -83,6 +84,47 @@ def test_kd_term():
         ref += (q * (np.log(q) - logp)).mean() * 100
     assert ppyoloe_kd_distill(mask, s, t).item() == pytest.approx(ref / 3, rel=1e-5)
     assert ppyoloe_kd_distill(torch.zeros_like(mask), s, t).item() == 0
+
+
+@pytest.mark.parametrize('K', [2, 3, 7, 20, 80])
+def test_kd_normalised_by_classes_keeps_its_ratio_to_cls_at_any_class_count(K):
+    """The same per-class probabilities at every K (teacher 0.8, student 0.3 on the GT class,
+    0.01 on the others): cls is the same, and kd with ref_num_classes=80 is what it is at 80
+    classes, to first order in p / T (exactly at 80; 6% off at K = 2, the second order). With
+    Paddle's formula kd / cls grows as K^3 / (K - 1): 113 times at 7 classes."""
+
+    def probs(k):
+        t = torch.full((1, 6, k), 0.01, dtype=torch.float64)
+        s = t.clone()
+        t[..., 0], s[..., 0] = 0.8, 0.3
+        return s, t
+
+    mask = torch.ones(1, 6, dtype=torch.bool)
+    s80, t80 = probs(80)
+    ref = ppyoloe_kd_distill(mask, s80, t80) / ppyoloe_cls_distill(s80, t80, 6)
+    s, t = probs(K)
+    cls = ppyoloe_cls_distill(s, t, 6)
+    assert float(cls) == pytest.approx(float(ppyoloe_cls_distill(s80, t80, 6)), rel=1e-12)
+    ratio = ppyoloe_kd_distill(mask, s, t, ref_num_classes=80) / cls
+    assert float(ratio) == pytest.approx(float(ref), rel=0.07)
+    if K == 7:  # the issue's figures: 182.8 vs 1.64 per positive with the seed's weight
+        assert 80000 * float(ppyoloe_kd_distill(mask, s, t)) == pytest.approx(182.8, abs=0.1)
+        assert 80000 * float(ppyoloe_kd_distill(mask, s80, t80)) == pytest.approx(1.64, abs=0.01)
+        assert float(ppyoloe_kd_distill(mask, s, t) / cls / ref) == pytest.approx(111.5, abs=1)
+    assert kd_class_factor(K, 80) == pytest.approx(79 * K**3 / (80**3 * (K - 1)))
+
+
+def test_kd_normalisation_refuses_one_class_and_other_terms():
+    assert kd_class_factor(80, 80) == 1
+    with pytest.raises(ValueError, match='identically 0 with one class'):
+        kd_class_factor(1, 80)
+    loss = PPYOLOELogitsLoss(term='kd', ref_num_classes=80)
+    with pytest.raises(ValueError, match='identically 0 with one class'):
+        loss.check_inputs(
+            teacher_cls_scores=[torch.zeros(1, 1, 4, 4)],
+            teacher_bbox_preds=[torch.zeros(1, 68, 4, 4)])
+    with pytest.raises(ValueError, match='kd term only'):
+        PPYOLOELogitsLoss(term='cls', ref_num_classes=80)
 
 
 # ---- the wiring -----------------------------------------------------------------------------
@@ -245,11 +287,16 @@ def test_coco_pairs_are_the_seeds(path, teacher, student):
     assert m.distiller.distill_deliveries.assign.type == 'OptionalMethodOutputs'
 
 
-@pytest.mark.parametrize('variant,off', [('logits', 'loss_fgd_neck'), ('feat', 'loss_logits')])
+@pytest.mark.parametrize('variant,off', [('logits', ('loss_fgd_neck', )),
+                                         ('feat', ('loss_logits', )),
+                                         ('assign', ('loss_fgd_neck', 'loss_logits'))])
 def test_mini_ablations_switch_one_part_off(variant, off):
     cfg = Config.fromfile(f'configs/mini/ppyoloe_plus_kd_{variant}_mini.py')
     for name, loss in cfg.model.distiller.distill_losses.items():
         assert (loss.loss_weight == 0) == name.startswith(off), name
+    # the teacher still assigns for the student after the static epochs
+    assert cfg.model.teacher_forward == 'assign'
+    assert cfg.model.distiller.distill_losses.loss_logits_kd.ref_num_classes == 80
 
 
 def test_fgd_untrained_modules_get_no_gradient(hub):

@@ -185,6 +185,8 @@ def test_hard_target_at_05_is_paddles_positive_logit_test():
     (dict(num_classes=0), 'num_classes must be a positive int'),
     (dict(num_classes=K, num_anchors=0), 'num_anchors must be a positive int'),
     (dict(num_classes=K, objectness_thr=1.0), r'objectness_thr is a probability in \(0, 1\)'),
+    (dict(num_classes=K, image_reduction='batch'), "image_reduction must be 'mean'"),
+    (dict(num_classes=K, ref_num_classes=0), 'ref_num_classes must be a positive int'),
 ])
 def test_bad_settings(bad, match):
     with pytest.raises(ValueError, match=match):
@@ -238,3 +240,94 @@ def test_builds_through_mmrazor_registry():
     assert isinstance(loss_fn, YOLOv3DistillLoss)
     assert (loss_fn.num_classes, loss_fn.num_anchors, loss_fn.loss_weight) == (7, 3, 1000.0)
     assert loss_fn.soft_objectness
+
+
+# ---- balance against mmdet's YOLOv3 loss --------------------------------------------------
+
+
+def _mini_head():
+    from mmdet.registry import MODELS as DET_MODELS
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    cfg = Config.fromfile('configs/yolov3/yolov3_mv1_mini.py').model
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        head = DET_MODELS.build(dict(cfg.bbox_head, train_cfg=cfg.train_cfg))
+    return head
+
+
+def _gradient_ratio(head, copies, reduction):
+    """|d distill / d maps| / |d detection / d maps| on a batch of ``copies`` times the same
+    two images (student and teacher maps random, mmdet's own YOLOv3 loss as detection)."""
+    from mmengine.structures import InstanceData
+    g = torch.Generator().manual_seed(0)
+    K7 = head.num_classes
+    sizes = [(4, 4), (8, 8), (16, 16)]  # a 128x128 input, strides 32, 16, 8
+    base_S = [torch.randn(2, 3 * (5 + K7), h, w, generator=g) for h, w in sizes]
+    base_T = [2 * torch.randn(2, 3 * (5 + K7), h, w, generator=g) for h, w in sizes]
+    gts = [
+        InstanceData(
+            bboxes=torch.tensor([[10., 12., 60., 70.], [70., 20., 120., 50.]]),
+            labels=torch.tensor([1, 4])),
+        InstanceData(bboxes=torch.tensor([[30., 30., 100., 110.]]), labels=torch.tensor([6]))
+    ]
+    maps_S = [x.repeat(copies, 1, 1, 1).requires_grad_() for x in base_S]
+    maps_T = [x.repeat(copies, 1, 1, 1) for x in base_T]
+    metas = [dict(img_shape=(128, 128), batch_input_shape=(128, 128))] * (2 * copies)
+    det = sum(
+        sum(v) if isinstance(v, list) else v
+        for v in head.loss_by_feat(maps_S, gts * copies, metas).values())
+    g_det = torch.autograd.grad(det, maps_S)
+    kd = YOLOv3DistillLoss(num_classes=K7, image_reduction=reduction)(maps_S, maps_T)
+    g_kd = torch.autograd.grad(kd, maps_S)
+    norm = lambda gs: sum(float(x.pow(2).sum()) for x in gs)**0.5  # noqa: E731
+    return norm(g_kd) / norm(g_det), norm(g_kd), norm(g_det)
+
+
+def test_image_reduction_sum_keeps_paddles_balance_at_any_images_per_gpu():
+    """Paddle averages its YOLOv3 loss over the images, mmdet sums it: against mmdet's loss,
+    the distillation's gradient must be N times Paddle's mean to keep Paddle's ratio. With
+    image_reduction='sum' the ratio is the same at 2 and at 8 images, and equals Paddle's
+    formula (its mean distillation against the detection loss averaged over the images);
+    with 'mean' (Paddle's own reduction against mmdet's sum) it falls as 1/N."""
+    head = _mini_head()
+    sum2, _, det2 = _gradient_ratio(head, 1, 'sum')
+    sum8, _, _ = _gradient_ratio(head, 4, 'sum')
+    mean2, kd_mean2, _ = _gradient_ratio(head, 1, 'mean')
+    mean8, _, _ = _gradient_ratio(head, 4, 'mean')
+    paddle = kd_mean2 / (det2 / 2)  # mean over cells vs detection averaged over 2 images
+    assert sum2 == pytest.approx(paddle, rel=1e-5)
+    assert sum8 == pytest.approx(paddle, rel=1e-5)
+    assert mean8 == pytest.approx(mean2 / 4, rel=1e-5)
+
+
+@pytest.mark.parametrize('k', [2, 7, 80])
+def test_ref_num_classes_makes_the_class_gradient_independent_of_the_class_count(k):
+    """Teacher and student agree on every class but the GT's: the class term's gradient on
+    the GT logit falls as 1/K with Paddle's mean over the classes; with ref_num_classes=80 it
+    is the same at any K (the detector's own class loss, a sum, does not depend on K)."""
+    n_attrib = 5 + k
+    s = torch.zeros(1, 3 * n_attrib, 2, 2)
+    t = torch.zeros(1, 3 * n_attrib, 2, 2)
+    t[:, 4] = 3.  # anchor 0 sees an object
+    t[:, 5], s[:, 5] = 2., -1.  # the GT class: the student disagrees
+    s.requires_grad_()
+    grads = {}
+    for ref in (None, 80):
+        loss = YOLOv3DistillLoss(num_classes=k, ref_num_classes=ref)
+        (grad, ) = torch.autograd.grad(loss([s], [t]), s)
+        grads[ref] = float(grad[0, 5, 0, 0])
+    cells = 3 * 2 * 2
+    assert grads[80] == pytest.approx(
+        1000 * torch.sigmoid(torch.tensor(3.)).item() *
+        (torch.sigmoid(torch.tensor(-1.)).item() - torch.sigmoid(torch.tensor(2.)).item()) /
+        (cells * 80),
+        rel=1e-5)
+    assert grads[None] == pytest.approx(grads[80] * 80 / k, rel=1e-5)
+
+
+def test_the_yolov3_fragment_sums_over_images_and_scales_classes_to_80():
+    from mmengine.config import Config
+    for path in ('configs/yolov3_r34_mv1_distill.py',
+                 'configs/mini/yolov3_r34_mv1_distill_mini.py'):
+        for loss in Config.fromfile(path).model.distiller.distill_losses.values():
+            assert (loss.image_reduction, loss.ref_num_classes) == ('sum', 80), path

@@ -16,6 +16,10 @@
 # - FGD's align convs and context blocks are not trained (train_own_params=False), as Paddle
 #   (they are not in its optimizer); the seed's numbers come from that. The authors train
 #   them: train_own_params=True.
+# - kd normalised for the class count (ref_num_classes=80): the term scales like
+#   (K - 1) / K^3 against the others, so at K classes it is multiplied back to its strength at
+#   the seed's 80 (a no-op on COCO; 113 times weaker than Paddle's formula at 7 classes). See
+#   projects/detkd/distill/losses/ppyoloe_kd.py.
 # The FGD widths here are x -> l's (teacher 240/480/960, student 192/384/768 at strides
 # 8/16/32); a pair of other sizes sets them (configs/ppyoloe_plus_l_m_distill.py). CWD, PKD or
 # MGD from MMRazor can replace FGD on the same recorders (see the README).
@@ -59,7 +63,8 @@ distill = dict(
                 type='PPYOLOELogitsLoss',
                 term='kd',
                 loss_weight=__logits_weight * 20000,
-                kd_T=10.0),
+                kd_T=10.0,
+                ref_num_classes=80),
             **{
                 f'loss_fgd_neck{i}':
                 dict(

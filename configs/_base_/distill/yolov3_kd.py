@@ -6,6 +6,11 @@
 # assignment); no connector (the maps have the same layout whatever the widths). K is 80 here
 # (COCO); a pair on another dataset sets num_classes. How a pair config uses it: see
 # det_distill.py.
+# The balance the seed tuned, kept at any images per GPU and class count: mmdet's YOLOv3 loss
+# sums over the images where Paddle's averages, so the distillation sums its per-image means
+# (image_reduction='sum'; Paddle's mean would be 1/8 as strong at 8 images per GPU), and its
+# class term, a mean over the classes, is scaled to the seed's 80 (ref_num_classes=80, a no-op
+# on COCO). See YOLOv3DistillLoss's docstring.
 _base_ = './det_distill.py'
 __levels = range(3)
 __recorders = {
@@ -19,7 +24,13 @@ distill = dict(
         teacher_recorders=__recorders,
         distill_losses={
             f'loss_yolov3_kd{i}':
-            dict(type='YOLOv3DistillLoss', num_classes=80, num_anchors=3, loss_weight=1000.0)
+            dict(
+                type='YOLOv3DistillLoss',
+                num_classes=80,
+                num_anchors=3,
+                loss_weight=1000.0,
+                image_reduction='sum',
+                ref_num_classes=80)
             for i in __levels
         },
         loss_forward_mappings={

@@ -111,6 +111,12 @@ class LDKLLoss(nn.Module):
                                             avg_factor)
 
 
+def _positive_or_none(name: str, value, owner: str) -> Optional[int]:
+    if value is not None and (not isinstance(value, int) or value < 1):
+        raise ValueError(f'{owner}: {name} must be a positive int or None, got {value!r}')
+    return value
+
+
 def _pairwise_geometry(anchors: Tensor, gts: Tensor,
                        diou_mode: str) -> Tuple[Tensor, Tensor, Tensor]:
     """IoU, DIoU and centre distance of every anchor with every GT.
@@ -255,6 +261,9 @@ class _LDTerm(nn.Module):
             both heads); None takes the student's channel count.
         reg_max (int): the heads' ``reg_max`` (checked against both). Defaults to 16.
     """
+    # the terms that sum over the batch set it (LDMainLoss, LDVLRLoss): ``forward`` then
+    # scales the term by ref_images_per_gpu / N
+    ref_images_per_gpu: Optional[int] = None
 
     def __init__(self,
                  loss_weight: float,
@@ -413,7 +422,10 @@ class _LDTerm(nn.Module):
                 flat(s_cls, K), flat(s_box, 4, bins), flat(t_cls.detach(), K),
                 flat(t_box.detach(), 4, bins), targets[1][lvl], targets[2][lvl],
                 None if regions is None else regions[lvl])
-        return self.loss_weight * total
+        scale = 1.
+        if self.ref_images_per_gpu is not None:
+            scale = self.ref_images_per_gpu / cls_scores[0].size(0)
+        return self.loss_weight * scale * total
 
     def regions(self, targets: Sequence,
                 batch_gt_instances: Optional[Sequence]) -> Optional[List[Tensor]]:
@@ -448,13 +460,18 @@ class LDMainLoss(_LDTerm):
     weight=weight_targets[:, None].expand(-1, 4).reshape(-1), avg_factor=4.0)``), which
     mmdet 3.3's ``LDHead`` and Paddle's ``LDGFLHead`` keep. The divisor is 4, the number
     of edges, NOT the number of positives: the loss is a sum over positives and grows with
-    the images per GPU (and with the objects per image), so its 0.25 weight belongs to
-    the authors' batch of 2-3 images per GPU; keep the batch, or rescale the weight.
+    the images per GPU (and with the objects per image), while GFL's own losses are means
+    over the positives. So its 0.25 weight belongs to the seed's 2 images per GPU:
+    ``ref_images_per_gpu=2`` multiplies the term by 2 / N for a batch of N images, which
+    keeps the seed's strength against GFL's loss at any batch (objects per image still
+    count: the mini dataset has about 3.4, COCO 7.3).
 
     Args:
         loss_weight (float): Defaults to 0.25 (the authors' ``loss_ld``).
         T (float): Defaults to 10.
         num_classes (int, optional), reg_max (int): see the inputs below.
+        ref_images_per_gpu (int, optional): the images per GPU the weight was tuned at;
+            None (default) keeps the authors' formula.
 
     Inputs of ``forward`` (all by name): ``cls_scores``, ``bbox_preds``,
     ``teacher_cls_scores``, ``teacher_bbox_preds``, ``targets`` and, unused here,
@@ -466,8 +483,11 @@ class LDMainLoss(_LDTerm):
                  loss_weight: float = 0.25,
                  T: float = 10,
                  num_classes: Optional[int] = None,
-                 reg_max: int = 16):
+                 reg_max: int = 16,
+                 ref_images_per_gpu: Optional[int] = None):
         super().__init__(loss_weight, T, num_classes, reg_max)
+        self.ref_images_per_gpu = _positive_or_none('ref_images_per_gpu', ref_images_per_gpu,
+                                                    type(self).__name__)
 
     def level_loss(self, s_cls, s_box, t_cls, t_box, labels, label_weights, region):
         pos = self._positives(labels, s_cls.size(-1))
@@ -495,7 +515,8 @@ class LDVLRLoss(_LDTerm):
     decides, this follows it:
 
     - the divisor is a constant 16 (``self.loss_ld_vlr(..., avg_factor=16.0)``): a sum over
-      the region, growing with the batch as the main LD does;
+      the region, growing with the batch as the main LD does (``ref_images_per_gpu`` as
+      there);
     - "DIoU" is the authors' ``bbox_overlaps(bboxes, gt_bboxes, mode='diou')``, whose
       ``union = area1[..., None]`` for every mode but 'iou'/'giou'
       (``mmdet/core/bbox/iou_calculators/iou2d_calculator.py`` of their fork): the
@@ -525,7 +546,8 @@ class LDVLRLoss(_LDTerm):
         topk (int): ATSS candidates per level, the student's ``train_cfg.assigner.topk``.
             Defaults to 9.
         diou_mode (str): ``'iof'`` (default, the authors' and Paddle's) or ``'iou'``.
-        num_classes (int, optional), reg_max (int): as ``LDMainLoss``.
+        num_classes (int, optional), reg_max (int), ref_images_per_gpu (int, optional): as
+            ``LDMainLoss``.
 
     Inputs of ``forward`` as ``LDMainLoss``, ``batch_gt_instances`` required (``bboxes``,
     (n_i, 4) xyxy, a tensor or mmdet box type). Returns the scalar loss (0 without GT).
@@ -537,8 +559,11 @@ class LDVLRLoss(_LDTerm):
                  topk: int = 9,
                  diou_mode: str = 'iof',
                  num_classes: Optional[int] = None,
-                 reg_max: int = 16):
+                 reg_max: int = 16,
+                 ref_images_per_gpu: Optional[int] = None):
         super().__init__(loss_weight, T, num_classes, reg_max)
+        self.ref_images_per_gpu = _positive_or_none('ref_images_per_gpu', ref_images_per_gpu,
+                                                    type(self).__name__)
         if not isinstance(topk, int) or topk < 1:
             raise ValueError(f'LDVLRLoss: topk must be a positive int, got {topk!r}')
         if diou_mode not in _DIOU_MODES:
@@ -591,10 +616,21 @@ class LDClsKDLoss(_LDTerm):
     The authors' ``loss_kd_neg`` (weight 0 in their code) and ``loss_im`` (weight 0 in
     the LD configs) add nothing and are not provided.
 
+    Strength against the student's own loss: a mean over the positives, so independent of
+    the images per GPU and of the image size; but the KL is averaged over the K classes.
+    Where teacher and student disagree mostly on the GT class its gradient falls as 1/K,
+    while GFL's quality focal loss (a sum over the classes) does not: at the mini dataset's
+    7 classes the term weighs 80/7 times what it weighs on COCO. (Unlike PP-YOLOE's kd,
+    whose inputs are probabilities, these are logits: the softmax at a positive is peaked,
+    not uniform, and carries no second 1/K.) ``ref_num_classes=K_ref`` multiplies the term
+    by K / K_ref, i.e. divides the KL's sum over the classes by K_ref, the class count the
+    weight was tuned for (80 for the authors' 10).
+
     Args:
         loss_weight (float): Defaults to 10 (the authors' ``loss_kd``).
         T (float): Defaults to 2.
         num_classes (int, optional), reg_max (int): as ``LDMainLoss``.
+        ref_num_classes (int, optional): see above. Defaults to None (the authors' formula).
 
     Inputs of ``forward`` as ``LDMainLoss`` (``batch_gt_instances`` unused). Returns the
     scalar loss (0 when no location is positive).
@@ -604,10 +640,16 @@ class LDClsKDLoss(_LDTerm):
                  loss_weight: float = 10.,
                  T: float = 2,
                  num_classes: Optional[int] = None,
-                 reg_max: int = 16):
+                 reg_max: int = 16,
+                 ref_num_classes: Optional[int] = None):
         super().__init__(loss_weight, T, num_classes, reg_max)
+        self.ref_num_classes = _positive_or_none('ref_num_classes', ref_num_classes,
+                                                 type(self).__name__)
 
     def level_loss(self, s_cls, s_box, t_cls, t_box, labels, label_weights, region):
         pos = self._positives(labels, s_cls.size(-1))
-        return ld_kl_div(
+        loss = ld_kl_div(
             s_cls[pos], t_cls[pos], self.T, weight=label_weights[pos], avg_factor=pos.sum())
+        if self.ref_num_classes is not None:
+            loss = loss * (s_cls.size(-1) / self.ref_num_classes)
+        return loss

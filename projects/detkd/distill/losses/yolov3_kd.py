@@ -1,6 +1,6 @@
 """Objectness-masked YOLOv3 distillation (Mehta & Ozturk 2018), as PaddleDetection runs it."""
 import math
-from typing import List, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import torch.nn as nn
 import torch.nn.functional as F
@@ -55,6 +55,30 @@ class YOLOv3DistillLoss(nn.Module):
       (YOLOv2-based) detector loss; Paddle, and this loss, use those of its
       YOLOv3 loss: BCE on x, y, classes and objectness, L1 on w, h.
 
+    What the strength against the student's own loss depends on, and the
+    options that keep the seed's balance elsewhere (each default is Paddle's
+    exact formula):
+
+    - *Images per batch.* Paddle's YOLOv3 loss sums over each image's cells
+      and averages over the images; mmdet's ``YOLOV3Head`` sums over the whole
+      batch (its losses have ``reduction='sum'``). This loss is a mean over
+      every cell of the batch, so against mmdet's detection loss it weighs
+      1/N of what it weighs in Paddle at N images per GPU: 1/8 at the seed's
+      8. ``image_reduction='sum'`` sums the per-image means instead (N times
+      the mean), which keeps Paddle's ratio at any number of images.
+    - *Classes.* ``cls`` is a mean over the K classes too. Where teacher and
+      student disagree on a few classes (the GT's) its gradient falls as 1/K,
+      while the detector's class loss (a sum over the classes) does not: at 7
+      classes it weighs 80/7 times what it weighs on COCO.
+      ``ref_num_classes=K_ref`` multiplies ``cls`` by K / K_ref, i.e. divides
+      its sum over the classes by K_ref, the count the weight was tuned for.
+    - *Image size.* The means run over the cells; the detection loss sums
+      over them. Per cell the distillation weighs 1/M of an image's M cells,
+      so at a smaller input every cell is distilled more strongly (at 256 px
+      (608/256)^2 = 5.6 times more than at 608). This is Paddle's behaviour
+      within its own multi-size training (320 to 608) and is kept; the
+      ``DistillBalanceHook`` shows the resulting gradient share.
+
     Args:
         num_classes (int): K, classes of both heads.
         num_anchors (int): A, anchors per location and level. Defaults to 3.
@@ -64,6 +88,13 @@ class YOLOv3DistillLoss(nn.Module):
             Defaults to False.
         objectness_thr (float): Threshold of the hard target, a probability
             in (0, 1). Defaults to 0.5.
+        image_reduction (str): ``'mean'`` (Paddle: the mean over every cell
+            of the batch) or ``'sum'`` (the per-image means summed over the
+            batch, as mmdet sums its YOLOv3 loss over the images: Paddle's
+            balance at any images per GPU). Defaults to ``'mean'``.
+        ref_num_classes (int, optional): The class count the weight was tuned
+            for (80 for the seed's). Given, ``cls`` is multiplied by
+            K / ref_num_classes. Defaults to None (Paddle's formula).
     """
 
     def __init__(self,
@@ -71,7 +102,9 @@ class YOLOv3DistillLoss(nn.Module):
                  num_anchors: int = 3,
                  loss_weight: float = 1000.0,
                  soft_objectness: bool = False,
-                 objectness_thr: float = 0.5) -> None:
+                 objectness_thr: float = 0.5,
+                 image_reduction: str = 'mean',
+                 ref_num_classes: Optional[int] = None) -> None:
         super().__init__()
         for name, value in (('num_classes', num_classes), ('num_anchors', num_anchors)):
             if not isinstance(value, int) or value < 1:
@@ -80,6 +113,15 @@ class YOLOv3DistillLoss(nn.Module):
         if not 0 < objectness_thr < 1:
             raise ValueError('YOLOv3DistillLoss: objectness_thr is a probability in (0, 1), '
                              f'got {objectness_thr}')
+        if image_reduction not in ('mean', 'sum'):
+            raise ValueError("YOLOv3DistillLoss: image_reduction must be 'mean' (Paddle) or "
+                             f"'sum' (mmdet's batch sum), got {image_reduction!r}")
+        if ref_num_classes is not None and (not isinstance(ref_num_classes, int)
+                                            or ref_num_classes < 1):
+            raise ValueError('YOLOv3DistillLoss: ref_num_classes must be a positive int, '
+                             f'got {ref_num_classes!r}')
+        self.image_reduction = image_reduction
+        self.ref_num_classes = ref_num_classes
         self.num_classes = num_classes
         self.num_anchors = num_anchors
         self.loss_weight = loss_weight
@@ -160,6 +202,8 @@ class YOLOv3DistillLoss(nn.Module):
         cls = F.binary_cross_entropy_with_logits(
             s[:, :, 5:], t[:, :, 5:].sigmoid(), reduction='none')
         cls_loss = (cls * obj_weight[:, :, None]).mean()
+        if self.ref_num_classes is not None:
+            cls_loss = cls_loss * (self.num_classes / self.ref_num_classes)
 
         t_obj = t[:, :, 4]
         if self.soft_objectness:
@@ -167,7 +211,8 @@ class YOLOv3DistillLoss(nn.Module):
         else:
             obj_target = (t_obj > self._obj_logit_thr).to(s.dtype)
         obj_loss = F.binary_cross_entropy_with_logits(s[:, :, 4], obj_target)
-        return box_loss + cls_loss + obj_loss
+        loss = box_loss + cls_loss + obj_loss
+        return loss * N if self.image_reduction == 'sum' else loss
 
     @staticmethod
     def _as_levels(preds: HeadMaps, who: str) -> List[Tensor]:
