@@ -34,7 +34,7 @@ from typing import List, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'projects'))
-from detkd.utils import read_logged_metrics  # noqa: E402
+from detkd.utils import read_balance, read_logged_metrics  # noqa: E402
 
 METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l')
 GAIN_METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_s', 'bbox_mAP_l')
@@ -55,7 +55,11 @@ PRESETS = {
     dict(
         teacher='configs/yolov3/yolov3_r34_mini.py',
         student='configs/yolov3/yolov3_mv1_mini.py',
-        distill=['configs/mini/yolov3_r34_mv1_distill_mini.py']),
+        distill=[
+            'configs/mini/yolov3_r34_mv1_distill_mini.py',
+            'configs/mini/yolov3_r34_mv1_distill_soft_mini.py',
+            'configs/mini/yolov3_r34_mv1_distill_only_mini.py'
+        ]),
     'ld':
     dict(
         teacher='configs/gfl/gfl_r34vd_mini.py',
@@ -67,7 +71,8 @@ PRESETS = {
         student='configs/ppyoloe/ppyoloe_plus_mini.py',
         distill=[
             'configs/mini/ppyoloe_plus_kd_mini.py', 'configs/mini/ppyoloe_plus_kd_logits_mini.py',
-            'configs/mini/ppyoloe_plus_kd_feat_mini.py'
+            'configs/mini/ppyoloe_plus_kd_feat_mini.py',
+            'configs/mini/ppyoloe_plus_kd_assign_mini.py'
         ]),
 }
 _PROGRESS = re.compile(r'Epoch\(train\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\].*?eta: (\S+)')
@@ -198,6 +203,42 @@ def mean_std(values: List[float]) -> str:
     return f'{statistics.mean(values):+.1f} ± {statistics.stdev(values):.1f}'
 
 
+def gain_over_se(values: List[float]) -> str:
+    """The mean gain in standard errors of the mean (sample std / sqrt(n)): above 2, the gain
+    is more than twice its standard error."""
+    if len(values) < 2:
+        return ''
+    se = statistics.stdev(values) / len(values)**0.5
+    return f'{statistics.mean(values) / se:+.1f}' if se > 0 else ''
+
+
+def run_balance(work_dir: str) -> dict:
+    """A run's balance, averaged over the hook's probes: ``distill`` (the distillation terms'
+    share of the gradient on the student), per group, per term, ``cos`` and ``clipped``."""
+    probes = read_balance(work_dir)
+    mean = {k: statistics.mean(v) for k, v in probes.items() if v}
+    out = {
+        'distill': mean.get('balance/distill_share/all'),
+        'clipped': mean.get('balance/clip_frac'),
+        'cos': mean.get('balance/cos'),
+        'groups': {
+            k.split('/')[-1]: v
+            for k, v in mean.items()
+            if k.startswith('balance/distill_share/') and not k.endswith('/all')
+        },
+        'terms': {
+            k[len('balance/grad_share/'):]: v
+            for k, v in mean.items() if k.startswith('balance/grad_share/')
+        }
+    }
+    return out
+
+
+def _pct(values: List[float]) -> str:
+    values = [v for v in values if v is not None]
+    return f'{100 * statistics.mean(values):.0f}%' if values else ''
+
+
 def run_method(method: str, args) -> dict:
     preset = PRESETS[method]
     extra_opts = ['--cfg-options', *args.cfg_options] if args.cfg_options else []
@@ -232,15 +273,17 @@ def run_method(method: str, args) -> dict:
 
 def table(results: List[dict]) -> str:
     head = ('| method | run | teacher mAP | student mAP | distilled mAP | ' +
-            ' | '.join(f'gain {m.replace("bbox_", "")}'
-                       for m in GAIN_METRICS) + ' | seeds | wall time (min) |')
-    lines = [head, '|' + '---|' * (8 + len(GAIN_METRICS) - 1)]
+            ' | '.join(f'gain {m.replace("bbox_", "")}' for m in GAIN_METRICS) +
+            ' | gain / SE | distill. share of gradient | steps clipped | seeds | '
+            'wall time (min) |')
+    lines = [head, '|' + '---|' * (11 + len(GAIN_METRICS) - 1)]
     for r in results:
         preset = PRESETS[r['method']]
         t_map = f'{100 * r["teacher"]["bbox_mAP"]:.1f}' if r['teacher'] else ''
         for cfg in preset['distill']:
             name = config_name(cfg)
             s_maps, d_maps, gains, walls = [], [], {m: [] for m in GAIN_METRICS}, []
+            balance = []
             for runs in r['seeds'].values():
                 s_dir, s = runs['student']
                 d_dir, d = runs[name]
@@ -253,13 +296,43 @@ def table(results: List[dict]) -> str:
                 w = wall_time(d_dir)
                 if w:
                     walls.append(w / 60)
+                balance.append(run_balance(d_dir))
             if not s_maps:
                 continue
             avg = lambda v: f'{statistics.mean(v):.1f}'  # noqa: E731
             lines.append(f'| {r["method"]} | `{name}` | {t_map} | {avg(s_maps)} | '
                          f'{avg(d_maps)} | ' +
                          ' | '.join(mean_std(gains[m]) for m in GAIN_METRICS) +
-                         f' | {len(s_maps)} | {avg(walls) if walls else ""} |')
+                         f' | {gain_over_se(gains["bbox_mAP"])} | '
+                         f'{_pct([b["distill"] for b in balance])} | '
+                         f'{_pct([b["clipped"] for b in balance])} | '
+                         f'{len(s_maps)} | {avg(walls) if walls else ""} |')
+    return '\n'.join(lines)
+
+
+def balance_table(results: List[dict]) -> str:
+    """Per distillation run, the hook's figures averaged over its probes and the seeds: each
+    term's share of the gradient on the student, the distillation's share per parameter
+    group, the cosine between the distillation gradient and the student's own, the steps
+    clipped."""
+    lines = [
+        '| run | gradient share per term | distillation share per group | '
+        'cos(distill, student) | steps clipped |', '|---|---|---|---|---|'
+    ]
+    for r in results:
+        for cfg in PRESETS[r['method']]['distill']:
+            name = config_name(cfg)
+            runs = [run_balance(runs[name][0]) for runs in r['seeds'].values() if runs[name][1]]
+            runs = [b for b in runs if b['terms']]
+            if not runs:
+                continue
+            terms = {t: [b['terms'].get(t, 0.) for b in runs] for t in runs[0]['terms']}
+            groups = {g: [b['groups'].get(g) for b in runs] for g in runs[0]['groups']}
+            cos = [b['cos'] for b in runs if b['cos'] is not None]
+            lines.append(f'| `{name}` | ' + ', '.join(f'{t} {_pct(v)}' for t, v in terms.items()) +
+                         ' | ' + ', '.join(f'{g} {_pct(v)}' for g, v in groups.items()) + ' | ' +
+                         (f'{statistics.mean(cos):+.2f}' if cos else '') + ' | ' +
+                         f'{_pct([b["clipped"] for b in runs])} |')
     return '\n'.join(lines)
 
 
@@ -398,16 +471,19 @@ def main(argv=None) -> List[dict]:
     md = table(results)
     header = (f'COCO box AP x100 on the 150 mini val images; gain = distilled - student, '
               f'seeds {args.seeds}' + (' (mean ± sample std)' if len(args.seeds) > 1 else ''))
+    balance = balance_table(results)
     with open(osp.join(args.out_dir, 'report.md'), 'w') as f:
-        f.write(header + '\n\n' + md + '\n')
+        f.write(header + '\n\n' + md + '\n\nThe balance (DistillBalanceHook, mean over its '
+                'probes and the seeds):\n\n' + balance + '\n')
     gain_chart(results, osp.join(args.out_dir, 'gain.png'))
     for r in results:
         loss_chart(r, osp.join(args.out_dir, f'losses_{r["method"]}.png'))
         if args.grid_images:
             detection_grid(r, osp.join(args.out_dir, f'grid_{r["method"]}.png'), args.grid_images,
                            args.score_thr)
-    print(f'\n{header}\n\n{md}\n\nsaved {args.out_dir}/report.md, gain.png, losses_*.png'
-          f'{", grid_*.png" if args.grid_images else ""}; total {time.time() - t0:.0f} s')
+    print(f'\n{header}\n\n{md}\n\n{balance}\n\nsaved {args.out_dir}/report.md, gain.png, '
+          f'losses_*.png{", grid_*.png" if args.grid_images else ""}; '
+          f'total {time.time() - t0:.0f} s')
     return results
 
 

@@ -1,7 +1,8 @@
-"""Read the metrics that MMEngine logged in a work dir."""
+"""Read what MMEngine logged in a work dir: the metrics, and the balance hook's probes."""
 import glob
 import json
 import os.path as osp
+from typing import Dict, List
 
 
 def read_logged_metrics(work_dir: str, prefix: str = 'coco/') -> dict:
@@ -24,3 +25,19 @@ def read_logged_metrics(work_dir: str, prefix: str = 'coco/') -> dict:
             if found:
                 return found
     return {}
+
+
+def read_balance(work_dir: str) -> Dict[str, List[float]]:
+    """The ``balance/...`` scalars that ``DistillBalanceHook`` logged in ``work_dir`` (every
+    run of it, resumed ones included), in logging order: key -> values, one per probe."""
+    out: Dict[str, List[float]] = {}
+    files = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    for path in sorted(files, key=osp.getmtime):
+        with open(path) as f:
+            for line in f:
+                if '"balance/' not in line:
+                    continue
+                for k, v in json.loads(line).items():
+                    if k.startswith('balance/'):
+                        out.setdefault(k, []).append(v)
+    return out
