@@ -356,3 +356,6 @@ def test_benchmark_tool_reports_ratio_losses_and_memory(python, tmp_path):
     assert set(row) == {'base', 'student', 'teacher', 'distill'}
     d = row['distill']
     assert 0 < d['loss_time'] < d['time'] and d['peak_mb'] > row['base']['peak_mb']
+    # the balance hook's probe, timed and amortised over its interval in the ratio
+    assert d['probe_time'] > 0 and d['probe_interval'] == 100
+    assert 'balance probe' in table

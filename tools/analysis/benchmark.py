@@ -12,13 +12,15 @@ size), after ``--warmup`` iterations, times ``--iters``:
 - the distillation step (``DetDistill``: teacher, student, recorders, distillation losses,
   backward, optimizer), and inside it the time of the distillation losses.
 
-and reports the ratio distill / (student + teacher forward) (target: at most 1.10) and the
-peak memory of each measurement (CPU: the process's peak RSS, each measurement in its own
-process; CUDA: peak allocated). The memory target: the distillation's peak at most the
-student's training peak plus the teacher's inference peak plus 10%, where the teacher's
-inference peak is counted above the baseline of a process that loads the batch and builds
-no model (the interpreter, torch and the data count once). The teacher's weights are random
-(timing does not depend on them).
+and, with the config's ``DistillBalanceHook``, the time of one of its probes (one backward per
+loss term, every ``interval`` steps; amortised over the interval it is added to the
+distillation step), and reports the ratio (distill + probe / interval) / (student + teacher
+forward) (target: at most 1.10) and the peak memory of each measurement (CPU: the process's
+peak RSS, each measurement in its own process; CUDA: peak allocated). The memory target: the
+distillation's peak at most the student's training peak plus the teacher's inference peak
+plus 10%, where the teacher's inference peak is counted above the baseline of a process that
+loads the batch and builds no model (the interpreter, torch and the data count once). The
+teacher's weights are random (timing does not depend on them).
 """
 import argparse
 import json
@@ -148,8 +150,26 @@ def measure(config: str, mode: str, args) -> dict:
             out['time'] = timed(lambda: model.train_step(data, optim), args.warmup, args.iters,
                                 args.device)
             out['loss_time'] = statistics.median(spent[args.warmup:])
+            out.update(probe(model, data, cfg, args))
     out['peak_mb'] = peak_memory_mb(args.device)
     return out
+
+
+def probe(model, data, cfg, args) -> dict:
+    """The balance hook's probe on the step's loss dict: its median time and the interval of
+    the config's hook (no hook: nothing)."""
+    from detkd.distill.balance import balance_probe
+    hooks = [h for h in cfg.get('custom_hooks') or [] if h['type'] == 'DistillBalanceHook']
+    if not hooks:
+        return {}
+    batch = model.data_preprocessor(data, True)
+    times = []
+    for _ in range(max(1, args.iters // 2)):
+        losses = model.loss(batch['inputs'], batch['data_samples'])
+        t = time.perf_counter()
+        balance_probe(losses, model)
+        times.append(time.perf_counter() - t)
+    return dict(probe_time=statistics.median(times), probe_interval=hooks[0].get('interval', 100))
 
 
 def run_all(args) -> list:
@@ -175,17 +195,21 @@ def run_all(args) -> list:
 
 def table(rows: list) -> str:
     lines = [
-        '| config | student step (ms) | teacher fwd (ms) | distill step (ms) | ratio '
-        '(target <= 1.10) | distill losses (ms, share) | peak MB student / teacher / distill '
-        '| memory target |', '|---|---|---|---|---|---|---|---|'
+        '| config | student step (ms) | teacher fwd (ms) | distill step (ms) | balance probe '
+        '(ms, every N steps) | ratio (target <= 1.10) | distill losses (ms, share) | peak MB '
+        'student / teacher / distill | memory target |', '|---|---|---|---|---|---|---|---|---|'
     ]
     for r in rows:
         s, t, d, b = r['student'], r['teacher'], r['distill'], r['base']
-        ratio = d['time'] / (s['time'] + t['time'])
+        amortised = d['probe_time'] / d['probe_interval'] if 'probe_time' in d else 0.
+        ratio = (d['time'] + amortised) / (s['time'] + t['time'])
+        probe = (f'{1000 * d["probe_time"]:.0f} / {d["probe_interval"]}'
+                 if 'probe_time' in d else 'off')
         budget = 1.1 * (s['peak_mb'] + t['peak_mb'] - b['peak_mb'])
         name = osp.basename(r['student']['config'])
         lines.append(f'| `{name}` | {1000 * s["time"]:.0f} | {1000 * t["time"]:.0f} | '
-                     f'{1000 * d["time"]:.0f} | {ratio:.2f} {"ok" if ratio <= 1.10 else "MISS"} | '
+                     f'{1000 * d["time"]:.0f} | {probe} | '
+                     f'{ratio:.2f} {"ok" if ratio <= 1.10 else "MISS"} | '
                      f'{1000 * d["loss_time"]:.0f} ({100 * d["loss_time"] / d["time"]:.0f}%) | '
                      f'{s["peak_mb"]:.0f} / {t["peak_mb"]:.0f} / {d["peak_mb"]:.0f} | '
                      f'{"ok" if d["peak_mb"] <= budget else "MISS"} ({d["peak_mb"]:.0f} <= '
