@@ -11,6 +11,7 @@ from mmrazor.registry import MODELS
 import detkd  # noqa: F401
 from detkd.distill.losses import FGDLoss
 from detkd.testing import make_data_samples
+from detkd.utils import load_config
 
 FGD_MINI = 'configs/mini/fgd_retina_r34_r18_mini.py'
 
@@ -46,6 +47,33 @@ def test_missing_teacher_checkpoint_names_the_path(tmp_path):
     missing = str(tmp_path / 'nope.pth')
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         MODELS.build(_algo_cfg(teacher_ckpt=missing))
+
+
+def test_missing_teacher_file_names_the_file_and_the_command_that_makes_it():
+    """tools/train.py expands the teacher config into a model dict: the command is found from
+    the checkpoint's work dir (work_dirs/<config name>/), where tools/train.py puts it."""
+    cfg = load_config(FGD_MINI).model  # the teacher expanded, as tools/train.py does
+    cfg.pop('_scope_')
+    assert isinstance(cfg.teacher, dict)
+    cfg.teacher_ckpt = 'work_dirs/retinanet_r34_mini/epoch_99.pth'
+    with pytest.raises(
+            FileNotFoundError,
+            match=r"'work_dirs/retinanet_r34_mini/epoch_99.pth' does not exist. Train the "
+            r'teacher first \(python tools/train.py configs/retinanet/retinanet_r34_mini.py;'):
+        MODELS.build(cfg)
+
+
+def test_unreachable_teacher_url_says_which_file_to_fetch_and_where_to_put_it():
+    """No network (here: a closed local port): not a URLError traceback, but the file, the
+    option and MMEngine's download cache."""
+    from torch.hub import get_dir
+    url = 'http://127.0.0.1:9/detkd_unreachable_teacher.pth'
+    with pytest.raises(RuntimeError) as err:
+        MODELS.build(_algo_cfg(teacher_ckpt=url))
+    msg = str(err.value)
+    assert 'could not be downloaded' in msg and f'wget {url}' in msg
+    assert 'model.teacher_ckpt=checkpoints/detkd_unreachable_teacher.pth' in msg
+    assert f'{get_dir()}/checkpoints/detkd_unreachable_teacher.pth' in msg
 
 
 def test_teacher_checkpoint_of_another_architecture_is_refused(tmp_path):

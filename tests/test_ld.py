@@ -28,6 +28,11 @@ SHAPES_A = [(SIZE, SIZE), (192, SIZE)]
 
 @pytest.fixture(scope='module')
 def head():
+    return build_head()
+
+
+def build_head():
+    """The mini GFL head, with the shapes of its real outputs (``out_shapes``)."""
     cfg = Config.fromfile('configs/_base_/models/gfl_mini.py')
     head_cfg = cfg.model.bbox_head.copy()
     assert (head_cfg.num_classes, head_cfg.reg_max) == (K, REG_MAX)

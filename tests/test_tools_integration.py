@@ -160,6 +160,23 @@ def test_distill_run_exports_a_plain_student_that_mmdet_evaluates_identically(py
     assert read_logged_metrics(str(tmp_path / 'test')) == in_run
 
 
+def test_train_with_amp_runs_a_pair_in_bfloat16_on_the_cpu(python, tmp_path):
+    """tools/train.py --amp without a GPU: BFloat16AmpOptimWrapper (MMEngine's AmpOptimWrapper
+    refuses to start without one), the whole pair under bfloat16 autocast, the distillation
+    losses in float32; the run trains, stays finite and evaluates."""
+    work_dir = str(tmp_path / 'amp')
+    proc = run_tool([
+        python, 'tools/train.py', 'configs/mini/cwd_retina_r34_r18_mini.py', '--amp', '--work-dir',
+        work_dir, '--cfg-options', 'model.teacher_ckpt=None', 'model.allow_random_teacher=True',
+        *short_options('model.architecture')
+    ])
+    assert 'optim_wrapper.type=BFloat16AmpOptimWrapper' in proc.stdout
+    text, losses = _losses_from_log(work_dir)
+    assert len(losses) == 4 and all(math.isfinite(v) for v in losses), losses
+    assert re.search(r'distill\.loss_cwd_fpn0: [\d.]+', text)
+    assert 'bbox_mAP' in read_logged_metrics(work_dir)
+
+
 def test_distill_resume_matches_an_uninterrupted_run(python, tmp_path):
     """A distillation run stopped after epoch 1 and resumed with --resume ends exactly where
     an uninterrupted run ends: student, optimizer, LR schedule and the losses' own trainable
@@ -341,6 +358,53 @@ def test_distill_report_trains_resumes_and_reports_gain_over_seeds(python, tmp_p
     assert osp.isdir(osp.join(root, 'demo', 'seed1', 'fgd_retina_r34_r18_mini'))
     second = run_tool(cmd + ['--no-train']).stdout
     assert '[start]' not in second and second.count('[reuse]') == 5
+
+
+def test_distill_report_survives_a_kill_and_a_kill_during_the_final_evaluation(python, tmp_path):
+    """A report killed mid-run (SIGKILL to its process group, right after the teacher's first
+    checkpoint, whose evaluation is logged too) resumes that run on the next invocation and
+    does not take the mid-way evaluation for a finished run; a run whose final evaluation
+    never got logged (killed during it) is evaluated with tools/test.py, not retrained, to the
+    same metrics."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import time
+    root, out = str(tmp_path / 'runs'), str(tmp_path / 'report')
+    opts = [o for o in SHORT if not o.startswith('model.')
+            ] + ['model.test_cfg.score_thr=0.0', 'train_cfg.max_epochs=3']
+    cmd = [
+        python, 'tools/analysis/distill_report.py', '--methods', 'fgd', '--work-root', root,
+        '--out-dir', out, '--grid-images', '0', '--cfg-options', *opts
+    ]
+    teacher = osp.join(root, 'retinanet_r34_mini')
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 600
+        while not osp.exists(osp.join(teacher, 'epoch_1.pth')):
+            assert proc.poll() is None and time.time() < deadline, 'the report did not start'
+            time.sleep(0.1)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert not osp.exists(osp.join(teacher, 'epoch_3.pth'))
+
+    first = run_tool(cmd, timeout=900).stdout
+    assert '[resume] fgd teacher' in first and '[reuse] fgd teacher' not in first
+    assert '[done] fgd seed 0 fgd_retina_r34_r18_mini' in first
+
+    # the student's final evaluation is lost, as if killed during it
+    student = osp.join(root, 'demo', 'retinanet_r18_mini')
+    before = json.load(open(osp.join(student, 'report_final.json')))
+    os.remove(osp.join(student, 'report_final.json'))
+    (scalars, ) = glob.glob(osp.join(student, '*', 'vis_data', 'scalars.json'))
+    lines = [line for line in open(scalars) if not ('coco/' in line and '"step": 3' in line)]
+    open(scalars, 'w').writelines(lines)
+    second = run_tool(cmd, timeout=900).stdout
+    assert '[evaluate] fgd seed 0 student' in second and second.count('[reuse]') == 2
+    assert json.load(open(osp.join(student, 'report_final.json'))) == before
 
 
 def test_benchmark_tool_reports_ratio_losses_and_memory(python, tmp_path):

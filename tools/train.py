@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'projects'))
 # importing detkd applies detkd.compat and registers the project's modules
-from detkd.utils import load_config, setup_cpu_distributed  # noqa: E402
+from detkd.utils import enable_amp, load_config, setup_cpu_distributed  # noqa: E402
 
 
 def parse_args():
@@ -21,7 +21,8 @@ def parse_args():
         '--amp',
         action='store_true',
         default=False,
-        help='enable automatic-mixed-precision training')
+        help='mixed precision: float16 autocast with dynamic loss scaling on a GPU '
+        '(AmpOptimWrapper), bfloat16 autocast on a CPU (BFloat16AmpOptimWrapper)')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -64,16 +65,8 @@ def main():
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
-    if args.amp:
-        optim_wrapper = cfg.optim_wrapper.type
-        if optim_wrapper == 'AmpOptimWrapper':
-            print('AMP training is already enabled in your config.')
-        else:
-            assert optim_wrapper == 'OptimWrapper', (
-                '`--amp` is only supported when the optimizer wrapper type is '
-                f'`OptimWrapper` but got {optim_wrapper}.')
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.amp:  # float16 on a GPU, bfloat16 on a CPU
+        print(f'--amp: optim_wrapper.type={enable_amp(cfg)}')
 
     if args.auto_scale_lr:
         if ('auto_scale_lr' in cfg and 'enable' in cfg.auto_scale_lr

@@ -8,8 +8,9 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from ..utils.config import model_cfg
-from .checks import (check_loss_inputs, check_recorder_sources, check_teacher_ckpt,
-                     load_teacher_strictly)
+from .checks import (check_class_agreement, check_loss_inputs, check_recorder_sources,
+                     check_teacher_ckpt, load_teacher_strictly)
+from .ops import autocast_off, to_float32
 
 TEACHER_FORWARDS = {
     # what the teacher runs, and how the error messages say it
@@ -22,6 +23,14 @@ TEACHER_FORWARDS = {
     "backbone, neck and head forward, then the head's assign_for_student (PP-YOLOE: its "
     'task-aligned assignment after the static epochs, for the student; no loss)',
 }
+
+
+def _autocast_on(device_type: str) -> bool:
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:  # torch < 2.4
+        return torch.is_autocast_cpu_enabled() if device_type == 'cpu' else \
+            torch.is_autocast_enabled()
 
 
 def _drop_teacher_entries(module, state_dict, prefix, local_metadata):
@@ -125,6 +134,7 @@ class DetDistill(SingleTeacherDistill):
         self.loss_scale = loss_scale
         if teacher_ckpt is not None:
             load_teacher_strictly(self.teacher, teacher_ckpt)
+        check_class_agreement(self.student, self.teacher, self.distiller, teacher_forward)
         check_loss_inputs(self.student, self.teacher, self._run_teacher, self._teacher_runs(),
                           self.distiller)
         if not save_teacher:
@@ -181,7 +191,7 @@ class DetDistill(SingleTeacherDistill):
                     student_losses = self.student(batch_inputs, data_samples, mode='loss')
         losses = add_prefix(student_losses, 'student') if self.calculate_student_loss else {}
         if not self.distillation_stopped:
-            losses.update(add_prefix(distiller.compute_distill_losses(), 'distill'))
+            losses.update(add_prefix(self._compute_distill_losses(batch_inputs), 'distill'))
 
         bad = {
             k: v
@@ -201,6 +211,40 @@ class DetDistill(SingleTeacherDistill):
         if self.loss_scale != 1:
             losses = {k: v * self.loss_scale if 'loss' in k else v for k, v in losses.items()}
         return losses
+
+    def _compute_distill_losses(self, batch_inputs: torch.Tensor) -> dict:
+        """The distiller's losses; under mixed precision (autocast) in float32: the records
+        are cast to float32 before the connectors, and autocast is off in the connectors and
+        the losses. Their softmaxes, variances, logs and sums over whole maps are not safe in
+        half precision (float16 overflows in exp, bfloat16 keeps 8 bits of mantissa: CWD
+        on head logits was 20% off in bfloat16), and the losses are a small part of the
+        step's time."""
+        distiller = self.distiller
+        device_type = batch_inputs.device.type
+        if not _autocast_on(device_type):
+            return distiller.compute_distill_losses()
+
+        def get_record(recorder: str,
+                       from_student: bool,
+                       record_idx: int = 0,
+                       data_idx=None,
+                       connector=None,
+                       connector_idx=None):
+            # ConfigurableDistiller.get_record, the record cast before the connector
+            managers = distiller.student_recorders if from_student else \
+                distiller.teacher_recorders
+            record = managers.get_recorder(recorder).get_record_data(record_idx, data_idx)
+            data = to_float32(record)
+            if connector:
+                data = distiller.connectors[connector](data)
+            return data if connector_idx is None else data[connector_idx]
+
+        distiller.get_record = get_record
+        try:
+            with autocast_off():
+                return distiller.compute_distill_losses()
+        finally:
+            del distiller.get_record
 
     def init_weights(self) -> None:
         super().init_weights()

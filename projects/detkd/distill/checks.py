@@ -4,6 +4,9 @@ seconds with a message that says what to change, not after hours of training:
 - ``check_recorder_sources``: every module recorder names a module the model has;
 - ``load_teacher_strictly``: the teacher checkpoint exists, is not a distillation checkpoint,
   and matches the teacher exactly (missing, unexpected and mis-shaped tensors, by module);
+- ``check_class_agreement``: a method that compares class predictions (a loss with
+  ``compares_classes = True``, or the teacher's assignment) needs a teacher that predicts the
+  student's classes;
 - ``check_loss_inputs``: a dry run of both models feeds every loss mapping and asks each loss
   whether its inputs fit (the loss's own ``check_inputs`` method, see below).
 
@@ -15,9 +18,12 @@ are recorded only in training and are left out). A loss without the method gets 
 check: ``preds_S`` and ``preds_T`` of the same shape.
 """
 import difflib
+import glob
 import inspect
 import os.path as osp
+import re
 from typing import Optional, Union
+from urllib.error import URLError
 
 import torch
 from mmengine.logging import MMLogger
@@ -55,8 +61,7 @@ def check_teacher_ckpt(teacher_ckpt: Optional[str], allow_random_teacher: bool,
                 'model.allow_random_teacher=True if a random teacher is really intended.')
         return
     if '://' not in teacher_ckpt and not osp.isfile(teacher_ckpt):
-        how = (f'tools/train.py {osp.relpath(teacher)}' if isinstance(teacher, str)
-               and '::' not in teacher else 'tools/train.py <teacher config>')
+        how = f'tools/train.py {teacher_config(teacher, teacher_ckpt)}'
         if teacher_ckpt.endswith('_paddle.pth'):
             raise FileNotFoundError(
                 f'teacher checkpoint {teacher_ckpt!r} does not exist. It is PaddleDetection\'s '
@@ -69,6 +74,39 @@ def check_teacher_ckpt(teacher_ckpt: Optional[str], allow_random_teacher: bool,
             f'teacher checkpoint {teacher_ckpt!r} does not exist. Train the teacher first '
             f'(python {how}; bash tools/dist_train.sh with the same config for several '
             'GPUs) or download its checkpoint, and set model.teacher_ckpt to the file.')
+
+
+def teacher_config(teacher: Union[str, dict], teacher_ckpt: str) -> str:
+    """The teacher's config file, for the command that trains it: the file itself when the
+    teacher is given as one; when ``tools/train.py`` has expanded it into a model dict, the
+    config named after the checkpoint's work dir (``work_dirs/<config name>/epoch_N.pth``,
+    where ``tools/train.py`` puts it) if ``configs/`` has exactly one such file."""
+    if isinstance(teacher, str) and '::' not in teacher:
+        return osp.relpath(teacher)
+    match = re.search(r'(?:^|/)work_dirs/([^/]+)/[^/]+\.pth$', teacher_ckpt)
+    if match:
+        found = glob.glob(osp.join('configs', '**', f'{match.group(1)}.py'), recursive=True)
+        if len(found) == 1:
+            return found[0]
+    return '<the teacher config>'
+
+
+def _load_url(url: str):
+    """A checkpoint URL as MMEngine loads it (from torch.hub's cache, or downloaded there), or
+    an error that says which file to fetch and where to put it on a machine without
+    network."""
+    try:
+        return _load_checkpoint(url, map_location='cpu')
+    except (URLError, OSError, ConnectionError) as err:
+        from torch.hub import get_dir
+        name = osp.basename(url.split('?')[0])
+        cache = osp.join(get_dir(), 'checkpoints', name)
+        raise RuntimeError(
+            f'the teacher checkpoint {url} could not be downloaded ({err}). On a machine '
+            f'without network, download it elsewhere (wget {url}) and either set '
+            f'model.teacher_ckpt to the file (--cfg-options model.teacher_ckpt=checkpoints/'
+            f'{name}) or put it where MMEngine looks for downloaded checkpoints: '
+            f'{cache}') from err
 
 
 def _by_module(keys, limit=16) -> str:
@@ -87,7 +125,11 @@ def _show(items, limit=8) -> str:
 def load_teacher_strictly(teacher: torch.nn.Module, path: str) -> None:
     """Load ``path`` into ``teacher``, every tensor present and of the right shape, or raise
     with the missing / unexpected tensors by module and the shape mismatches."""
-    ckpt = _load_checkpoint(path, map_location='cpu')
+    if '://' in path:
+        ckpt = _load_url(path) if path.startswith(('http://', 'https://')) else \
+            _load_checkpoint(path, map_location='cpu')
+    else:
+        ckpt = _load_checkpoint(path, map_location='cpu')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
     # checkpoints saved from a DDP wrapper
     state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
@@ -121,6 +163,37 @@ def load_teacher_strictly(teacher: torch.nn.Module, path: str) -> None:
     teacher._is_init = True
     MMLogger.get_current_instance().info(
         f'teacher: loaded {len(state)} tensors strictly from {path}')
+
+
+def num_classes(model) -> Optional[int]:
+    """The classes a detector's head predicts (``bbox_head`` or ``roi_head.bbox_head``)."""
+    for head in (getattr(model, 'bbox_head',
+                         None), getattr(getattr(model, 'roi_head', None), 'bbox_head', None)):
+        if head is not None and isinstance(getattr(head, 'num_classes', None), int):
+            return head.num_classes
+    return None
+
+
+def check_class_agreement(student, teacher, distiller, teacher_forward: str) -> None:
+    """Refuse a pair whose heads predict a different number of classes when a loss compares
+    class predictions (``compares_classes = True``) or the teacher assigns the student's
+    labels (``teacher_forward='assign'``). Feature-level methods do not need it."""
+    k_s, k_t = num_classes(student), num_classes(teacher)
+    if k_s is None or k_t is None or k_s == k_t:
+        return
+    users = [
+        name for name, loss in distiller.distill_losses.items()
+        if getattr(loss, 'compares_classes', False)
+    ]
+    if teacher_forward == 'assign':
+        users.append("the teacher's label assignment (teacher_forward='assign')")
+    if users:
+        raise ValueError(
+            f'{", ".join(users)} compare the teacher\'s class predictions with the student\'s, '
+            f'but the teacher predicts {k_t} classes and the student {k_s}. Distil from a '
+            "teacher trained on the student's classes, in the same order (its config's "
+            "bbox_head.num_classes and dataset), or use a feature-level method (FGD, CWD on "
+            'the neck), which does not need the same classes.')
 
 
 def _where(spec: dict) -> str:
@@ -161,10 +234,17 @@ def _dry_record(distiller, teacher_runs: str, name: str, arg: str, spec: dict):
     return distiller.get_record(**spec)
 
 
-def _check_same_shape(name: str, mapping: dict, got: dict, size: int) -> None:
+def _check_same_shape(name: str, mapping: dict, got: dict, size: int, classes=None) -> None:
     s, t = got.get('preds_S'), got.get('preds_T')
     if isinstance(s, torch.Tensor) and isinstance(t, torch.Tensor) and s.shape != t.shape:
         hint = ''
+        if s.dim() == 4 and classes and (s.size(1), t.size(1)) == classes:
+            raise ValueError(
+                f'{name}: preds_S ({_where(mapping["preds_S"])}) and preds_T '
+                f'({_where(mapping["preds_T"])}) are class predictions of {s.size(1)} and '
+                f'{t.size(1)} classes (the heads\' num_classes): a teacher trained on other '
+                "classes cannot teach these. Distil from a teacher trained on the student's "
+                'classes, in the same order, or distil features (the neck) instead.')
         if s.dim() == 4 and s.shape[2:] == t.shape[2:]:
             hint = (" Map the student to the teacher's channels with a connector, e.g. "
                     "connectors=dict(s_align=dict(type='AlignNormConnector', "
@@ -206,7 +286,8 @@ def check_loss_inputs(student,
             loss = distiller.distill_losses[name]
             check = getattr(loss, 'check_inputs', None)
             if check is None:
-                _check_same_shape(name, mapping, got, size)
+                _check_same_shape(name, mapping, got, size,
+                                  (num_classes(student), num_classes(teacher)))
                 continue
             params = inspect.signature(check).parameters
             kwargs = {

@@ -8,7 +8,8 @@ the work dir holds everything needed to rerun the job, teacher included, and opt
 (for other tools), via ``model_cfg``.
 """
 import os.path as osp
-from typing import Optional, Union
+import warnings
+from typing import Optional, Sequence, Union
 
 from mmengine.config import Config
 from mmengine.utils import get_installed_path
@@ -45,17 +46,72 @@ def model_cfg(model: Union[str, dict], role: str, base_dir: Optional[str] = None
     return model
 
 
+def dataset_classes(cfg: Config) -> Optional[tuple]:
+    """The classes of a config's training dataset: its ``metainfo.classes``, else its dataset
+    type's ``METAINFO`` (through dataset wrappers with one ``dataset``); None if unknown."""
+    ds = (cfg.get('train_dataloader') or {}).get('dataset')
+    while isinstance(ds, dict) and isinstance(ds.get('dataset'), dict):
+        ds = ds['dataset']
+    if not isinstance(ds, dict):
+        return None
+    classes = (ds.get('metainfo') or {}).get('classes')
+    if classes is None and isinstance(ds.get('type'), str):
+        from mmdet.registry import DATASETS
+        dataset = DATASETS.get(ds['type'])
+        classes = getattr(dataset, 'METAINFO', {}).get('classes')
+    return tuple(classes) if classes is not None else None
+
+
+def class_difference(student: Sequence[str], teacher: Sequence[str]) -> Optional[str]:
+    """How two class lists differ, in words; None if they are the same."""
+    student, teacher = tuple(student), tuple(teacher)
+    if student == teacher:
+        return None
+    if sorted(student) == sorted(teacher):
+        moved = [
+            f'#{i} is {s!r} for the student, {t!r} for the teacher'
+            for i, (s, t) in enumerate(zip(student, teacher)) if s != t
+        ]
+        return 'the same classes in another order: ' + '; '.join(
+            moved[:4]) + (f' ({len(moved)} places differ)' if len(moved) > 4 else '')
+    only_s = [c for c in student if c not in teacher]
+    only_t = [c for c in teacher if c not in student]
+    return (f'{len(student)} classes for the student, {len(teacher)} for the teacher; only the '
+            f'student has {list(only_s[:5])}' + ('...' if len(only_s) > 5 else '') +
+            f', only the teacher {list(only_t[:5])}' + ('...' if len(only_t) > 5 else ''))
+
+
 def expand_model_refs(cfg: Config, base_dir: Optional[str] = None) -> Config:
     """Replace a distillation model's ``architecture`` / ``teacher`` config files by their
-    model dicts (in place; a config without them is left as it is)."""
+    model dicts (in place; a config without them is left as it is), and warn when the
+    teacher's config trains on other classes than the run's dataset (names or order)."""
     model = cfg.get('model')
     if isinstance(model, dict) and 'teacher' in model and 'architecture' in model:
         if base_dir is None and cfg.filename:
             base_dir = osp.dirname(osp.abspath(cfg.filename))
+        teacher = model['teacher']
+        if isinstance(teacher, str) and osp.isfile(config_path(teacher, base_dir)):
+            warn_class_difference(cfg, Config.fromfile(config_path(teacher, base_dir)), teacher)
         for key, role in MODEL_REFS:
             if isinstance(model[key], str):
                 model[key] = model_cfg(model[key], role, base_dir)
     return cfg
+
+
+def warn_class_difference(cfg: Config, teacher_cfg: Config, teacher: str) -> Optional[str]:
+    """Warn (and return the message) when the teacher's config trains on other classes than
+    the run's (the student's) dataset."""
+    s, t = dataset_classes(cfg), dataset_classes(teacher_cfg)
+    diff = class_difference(s, t) if s is not None and t is not None else None
+    if diff is None:
+        return None
+    message = (f'the teacher ({teacher}) was trained on other classes than the student\'s '
+               f'dataset: {diff}. Methods that compare class predictions (CWD on head '
+               'logits, LD, YOLOv3 KD, the PP-YOLOE+ logits and its teacher assignment) need '
+               'the same classes in the same order; feature-level ones (FGD, CWD on the '
+               'neck) do not.')
+    warnings.warn(message, UserWarning, stacklevel=2)
+    return message
 
 
 def add_balance_hook(cfg: Config) -> Config:
@@ -72,6 +128,27 @@ def add_balance_hook(cfg: Config) -> Config:
     if not any(h.get('type') == hook['type'] for h in hooks):
         cfg.custom_hooks = hooks + [hook]
     return cfg
+
+
+def enable_amp(cfg: Config, cuda: Optional[bool] = None) -> str:
+    """What ``tools/train.py --amp`` does to a config's optimizer wrapper (in place): mmdet's
+    float16 ``AmpOptimWrapper`` with dynamic loss scaling on a GPU, and on a CPU, where
+    autocast runs in bfloat16 only, ``BFloat16AmpOptimWrapper``. Returns the type set."""
+    if cuda is None:
+        import torch
+        cuda = torch.cuda.is_available()
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper in ('AmpOptimWrapper', 'BFloat16AmpOptimWrapper'):
+        return wrapper
+    if wrapper != 'OptimWrapper':
+        raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper (it becomes '
+                         f'AmpOptimWrapper), got {wrapper}; set the mixed-precision wrapper '
+                         'in the config instead')
+    if cuda:
+        cfg.optim_wrapper.update(type='AmpOptimWrapper', loss_scale='dynamic')
+    else:
+        cfg.optim_wrapper.update(type='BFloat16AmpOptimWrapper')
+    return cfg.optim_wrapper.type
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:

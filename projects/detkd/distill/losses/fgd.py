@@ -11,7 +11,7 @@ from mmrazor.registry import MODELS
 from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
 
-from ..ops import feature_norm
+from ..ops import feature_norm, float32_forward
 
 # Largest (N, boxes, H, W) intermediate built at once by ``build_fgd_masks``;
 # more boxes are processed in chunks (2**24 float32 elements = 64 MiB).
@@ -100,6 +100,12 @@ class FGDLoss(nn.Module):
     ``mmdet/distillation/losses/fgd.py`` (github.com/yzd-v/FGD), so its
     weights load as they are. The mask is built for the whole batch at once
     (no loop over boxes or images), see :func:`build_fgd_masks`.
+
+    Under mixed precision it computes in float32 (``float32_forward``: inputs
+    cast, autocast off, its own convs included): the per-channel variance of
+    ``normalize`` and the softmax attentions over H*W are where float16
+    overflows and bfloat16 loses its digits (FGD going NaN under AMP:
+    PaddleDetection #8395).
 
     Differences with PaddleDetection's ``FGDFeatureLoss``
     (``ppdet/slim/distill_loss.py``), where this class follows the authors:
@@ -216,6 +222,7 @@ class FGDLoss(nn.Module):
         constant_init(self.channel_add_conv_s[-1], val=0)
         constant_init(self.channel_add_conv_t[-1], val=0)
 
+    @float32_forward
     def forward(self, preds_S: Tensor, preds_T: Tensor, data_samples: Sequence) -> Tensor:
         """Forward computation.
 

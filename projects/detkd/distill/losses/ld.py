@@ -9,11 +9,14 @@ the FPN levels as mmdet sums a head's per-level losses:
 - :class:`LDClsKDLoss`, "main KD": the teacher's class logits at the positives.
 
 Each is its own registered loss (its own line in the log, its own weight in a config).
-:class:`LDKLLoss` is the KL kernel they share. The semantics are those of the authors' code
-(github.com/HikariTJU/LD, an mmdet 2.x fork: ``mmdet/models/dense_heads/ld_head.py``,
-``ATSSAssigner.get_vlr_region`` in ``mmdet/core/bbox/assigners/atss_assigner.py``,
-``mmdet/models/losses/kd_loss.py``), which PaddleDetection 2.6 (``LDGFLHead`` in
-``ppdet/modeling/heads/gfl_head.py``) copies; each class says where they differ.
+:class:`LDKLLoss` is the KL kernel they share. All compute in float32 under mixed precision
+(``float32_forward``: inputs cast, autocast off): a softmax at T = 10 over saturated logits
+and KLs of nearly equal distributions are not safe in half precision. The semantics are those
+of the authors' code (github.com/HikariTJU/LD, an mmdet 2.x fork:
+``mmdet/models/dense_heads/ld_head.py``, ``ATSSAssigner.get_vlr_region`` in
+``mmdet/core/bbox/assigners/atss_assigner.py``, ``mmdet/models/losses/kd_loss.py``), which
+PaddleDetection 2.6 (``LDGFLHead`` in ``ppdet/modeling/heads/gfl_head.py``) copies; each class
+says where they differ.
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -24,6 +27,8 @@ from mmdet.structures.bbox import get_box_tensor
 from mmrazor.registry import MODELS
 from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
+
+from ..ops import float32_forward
 
 # mmdet's BboxOverlaps2D clamps unions (and the DIoU's enclosing diagonal) at this value.
 _BOX_EPS = 1e-6
@@ -86,6 +91,7 @@ class LDKLLoss(nn.Module):
         self.T = T
         self.reduction = reduction
 
+    @float32_forward
     def forward(self,
                 pred: Tensor,
                 soft_label: Tensor,
@@ -397,6 +403,7 @@ class _LDTerm(nn.Module):
                         'one anchor per location (anchor_generator ratios=[1.0], '
                         'scales_per_octave=1) and the targets of the same batch')
 
+    @float32_forward
     def forward(self,
                 cls_scores: Sequence[Tensor],
                 bbox_preds: Sequence[Tensor],
@@ -635,6 +642,9 @@ class LDClsKDLoss(_LDTerm):
     Inputs of ``forward`` as ``LDMainLoss`` (``batch_gt_instances`` unused). Returns the
     scalar loss (0 when no location is positive).
     """
+
+    # DetDistill refuses a teacher of other classes at build
+    compares_classes = True
 
     def __init__(self,
                  loss_weight: float = 10.,

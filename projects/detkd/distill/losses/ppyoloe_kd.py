@@ -49,6 +49,7 @@ from mmrazor.registry import MODELS
 from torch import Tensor
 
 from ...models.dense_heads.ppyoloe_head import decode_distances, flatten_levels
+from ..ops import float32_forward
 
 
 def ppyoloe_cls_distill(scores_S: Tensor, scores_T: Tensor, num_pos) -> Tensor:
@@ -113,7 +114,10 @@ class PPYOLOELogitsLoss(nn.Module):
     The student's inputs are those of its ``PPYOLOEHead.loss_from_assignment``
     (its flattened logits, decoded boxes, anchor points in stride units and the
     assignment), recorded as it computes its own loss; the teacher's are its
-    head's raw outputs per level.
+    head's raw outputs per level. Under mixed precision it computes in float32
+    (``float32_forward``): the kd KL of two nearly uniform softmaxes cancels to
+    about 1e-3 of its terms already in float32, and the BCE of saturated
+    probabilities needs float32's logs.
 
     Args:
         term (str): ``'cls'``, ``'box'``, ``'dfl'`` or ``'kd'``.
@@ -126,6 +130,8 @@ class PPYOLOELogitsLoss(nn.Module):
             terms at the heads' K classes is the seed's (see the module docstring).
             Defaults to None: Paddle's exact formula.
     """
+    # class scores, and the teacher's assignment: DetDistill refuses a teacher of other classes
+    compares_classes = True
     TERMS = ('cls', 'box', 'dfl', 'kd')
 
     def __init__(self,
@@ -174,6 +180,7 @@ class PPYOLOELogitsLoss(nn.Module):
                 raise ValueError(f'teacher distributions {tuple(t.shape)} vs student '
                                  f'{tuple(dist_logits.shape)}: the heads must share reg_max')
 
+    @float32_forward
     def forward(self, cls_logits: Tensor, dist_logits: Tensor, pred_bboxes: Tensor,
                 points_s: Tensor, assigned, teacher_cls_scores: List[Tensor],
                 teacher_bbox_preds: List[Tensor]) -> Tensor:

@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from mmrazor.registry import MODELS
 from torch import Tensor
 
+from ..ops import float32_forward
+
 HeadMaps = Union[Tensor, Sequence[Tensor]]
 
 
@@ -40,6 +42,9 @@ class YOLOv3DistillLoss(nn.Module):
     ``loss_weight`` of 1000
     (``configs/slim/distill/yolov3_mobilenet_v1_coco_distill.yml``). The
     teacher maps are detached here (Paddle runs its teacher under no_grad).
+    Under mixed precision it computes in float32 (``float32_forward``): its
+    means over thousands of cells and its BCE at saturated logits keep their
+    digits there.
 
     Where Paddle and the paper differ (Paddle is the default):
 
@@ -96,6 +101,9 @@ class YOLOv3DistillLoss(nn.Module):
             for (80 for the seed's). Given, ``cls`` is multiplied by
             K / ref_num_classes. Defaults to None (Paddle's formula).
     """
+
+    # its maps hold class logits: DetDistill refuses a teacher of other classes at build
+    compares_classes = True
 
     def __init__(self,
                  num_classes: int,
@@ -169,6 +177,7 @@ class YOLOv3DistillLoss(nn.Module):
                     'cell, so both heads need the same num_classes, anchors per level and '
                     'strides, and both models the same input batch')
 
+    @float32_forward
     def forward(self, preds_S: HeadMaps, preds_T: HeadMaps) -> Tensor:
         """Loss of the student's head maps against the teacher's.
 
