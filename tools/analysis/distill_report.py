@@ -75,6 +75,7 @@ PRESETS = {
             'configs/mini/ppyoloe_plus_kd_assign_mini.py'
         ]),
 }
+FINAL = 'report_final.json'  # a run's final evaluation, as the report found it
 _PROGRESS = re.compile(r'Epoch\(train\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\].*?eta: (\S+)')
 _LOG_TIME = re.compile(r'^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)')
 
@@ -149,27 +150,43 @@ def wall_time(work_dir: str) -> Optional[float]:
     return total or None
 
 
-def max_epochs(config: str) -> int:
+def max_epochs(config: str, extra=()) -> int:
+    """The run's epochs: the config's, or ``train_cfg.max_epochs=N`` among its options."""
+    for opt in extra:
+        if opt.startswith('train_cfg.max_epochs='):
+            return int(opt.split('=', 1)[1])
     from mmengine.config import Config
     return Config.fromfile(osp.join(ROOT, config)).train_cfg.max_epochs
 
 
-def train(config: str, work_dir: str, label: str, extra=(), no_train=False) -> Optional[dict]:
-    """Finished run: its metrics. Otherwise train (resuming from its last checkpoint), with
-    one progress line per logged iteration; None when ``no_train`` and not finished."""
-    metrics = read_logged_metrics(work_dir)
-    if metrics and last_checkpoint(work_dir):
-        print(f'[reuse] {label}: {work_dir} (mAP {100 * metrics["bbox_mAP"]:.1f})', flush=True)
-        return metrics
-    if no_train:
-        print(f'[missing] {label}: {work_dir}', flush=True)
-        return None
-    cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir, *extra]
-    if last_checkpoint(work_dir):
-        cmd.append('--resume')
-    os.makedirs(work_dir, exist_ok=True)
-    epochs = max_epochs(config)
-    print(f'[start] {label}: ' + ' '.join(cmd), flush=True)
+def final_metrics(work_dir: str, epochs: int) -> Optional[dict]:
+    """The run's final evaluation, or None: a run counts as finished only with it. It is the
+    report's own record (``FINAL``, written the first time it is found), else the COCO
+    metrics the runner logged after the last epoch (step ``epochs`` in scalars.json); an
+    evaluation in the middle of training does not count."""
+    marker = osp.join(work_dir, FINAL)
+    if osp.isfile(marker):
+        with open(marker) as f:
+            return json.load(f)
+    found = None
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        for line in open(path):
+            rec = json.loads(line)
+            if rec.get('step') == epochs and any(k.startswith('coco/') for k in rec):
+                found = {k[len('coco/'):]: v for k, v in rec.items() if k.startswith('coco/')}
+    if found:
+        with open(marker, 'w') as f:
+            json.dump(found, f)
+    return found
+
+
+def checkpoint_epoch(path: str) -> int:
+    return int(re.findall(r'epoch_(\d+)', path)[-1])
+
+
+def _run(cmd: List[str], work_dir: str, label: str, epochs: int) -> None:
+    """Run a tool, its output appended to the run's report_train.out, with one progress line
+    per logged training iteration."""
     t0 = time.time()
     with open(osp.join(work_dir, 'report_train.out'), 'a') as out:
         proc = subprocess.Popen(
@@ -184,11 +201,46 @@ def train(config: str, work_dir: str, label: str, extra=(), no_train=False) -> O
                     f'{time.time() - t0:.0f} s so far',
                     flush=True)
         if proc.wait():
-            raise RuntimeError(f'{label}: tools/train.py failed (exit {proc.returncode}); see '
+            raise RuntimeError(f'{label}: {cmd[1]} failed (exit {proc.returncode}); see '
                                f'{work_dir}/report_train.out')
-    metrics = read_logged_metrics(work_dir)
+
+
+def train(config: str, work_dir: str, label: str, extra=(), no_train=False) -> Optional[dict]:
+    """A finished run's final metrics (see ``final_metrics``); otherwise train it, resuming
+    from its last checkpoint (a killed run loses at most its last epoch), or, if it was
+    trained to the end but killed during its final evaluation, evaluate that checkpoint with
+    tools/test.py. None when ``no_train`` and not finished."""
+    epochs = max_epochs(config, extra)
+    metrics = final_metrics(work_dir, epochs)
+    if metrics:
+        print(f'[reuse] {label}: {work_dir} (mAP {100 * metrics["bbox_mAP"]:.1f})', flush=True)
+        return metrics
+    if no_train:
+        print(f'[missing] {label}: {work_dir}', flush=True)
+        return None
+    os.makedirs(work_dir, exist_ok=True)
+    ckpt = last_checkpoint(work_dir)
+    t0 = time.time()
+    if ckpt and checkpoint_epoch(ckpt) >= epochs:
+        # trained to the end, stopped before its evaluation was logged: evaluate, no retraining
+        eval_dir = osp.join(work_dir, 'final_eval')
+        cmd = [sys.executable, 'tools/test.py', config, ckpt, '--work-dir', eval_dir, *extra]
+        print(f'[evaluate] {label}: ' + ' '.join(cmd), flush=True)
+        _run(cmd, work_dir, label, epochs)
+        metrics = read_logged_metrics(eval_dir)
+        if metrics:
+            with open(osp.join(work_dir, FINAL), 'w') as f:
+                json.dump(metrics, f)
+    else:
+        cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir, *extra]
+        if ckpt:
+            cmd.append('--resume')
+        print(f'[{"resume" if ckpt else "start"}] {label}: ' + ' '.join(cmd), flush=True)
+        _run(cmd, work_dir, label, epochs)
+        metrics = final_metrics(work_dir, epochs)
     if not metrics:
-        raise RuntimeError(f'{label}: no evaluation logged in {work_dir}')
+        raise RuntimeError(f'{label}: no final evaluation in {work_dir} (see its '
+                           'report_train.out)')
     print(
         f'[done] {label}: mAP {100 * metrics["bbox_mAP"]:.1f} in {time.time() - t0:.0f} s',
         flush=True)
