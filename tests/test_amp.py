@@ -23,8 +23,8 @@ from detkd.models.dense_heads.ppyoloe_head import decode_distances
 from detkd.models.task_modules.batch_assigners import BatchAssignResult
 from detkd.testing import make_data_samples
 
-DEVICES = [('cpu', torch.bfloat16)] + ([('cuda', torch.float16)]
-                                       if torch.cuda.is_available() else [])
+DEVICES = [('cpu', torch.bfloat16)
+           ] + ([('cuda', torch.float16)] if torch.cuda.is_available() else [])
 
 
 def _g(seed):
@@ -79,8 +79,10 @@ def _ld_inputs(extreme):
     if not _GFL_HEAD:
         _GFL_HEAD.append(build_head())
     batch = make_batch(_GFL_HEAD[0], GTS_A, SHAPES_A, seed=7)
-    batch = {k: ([x.detach() for x in v] if k.endswith(('scores', 'preds')) else v)
-             for k, v in batch.items()}
+    batch = {
+        k: ([x.detach() for x in v] if k.endswith(('scores', 'preds')) else v)
+        for k, v in batch.items()
+    }
     if extreme:
         for key in ('cls_scores', 'teacher_bbox_preds'):
             batch[key] = [50 * torch.sign(x) for x in batch[key]]
@@ -99,8 +101,9 @@ def _ppyoloe_inputs(extreme):
     if extreme:
         cls, t_cls = 50 * torch.sign(cls), [-50 * torch.sign(x) for x in t_cls]
     points = torch.cat([
-        torch.stack(torch.meshgrid(torch.arange(w) + 0.5, torch.arange(h) + 0.5, indexing='xy'),
-                    -1).reshape(-1, 2) * (16 / h) for h, w in sizes
+        torch.stack(
+            torch.meshgrid(torch.arange(w) + 0.5, torch.arange(h) + 0.5, indexing='xy'),
+            -1).reshape(-1, 2) * (16 / h) for h, w in sizes
     ])
     labels = torch.full((N, L), K, dtype=torch.long)
     labels[0, :3], labels[1, 5:9] = 2, 6
@@ -119,11 +122,12 @@ def _ppyoloe_inputs(extreme):
 # name -> (loss, inputs, tolerance of the value against float32 on unrounded inputs)
 CASES = {
     'FGDLoss': (FGDLoss(64, 64, 0.5, 1e-3, 5e-4, 5e-4, 5e-6), _fgd_inputs, 0.01),
-    'FGDLoss(normalize)': (FGDLoss(64, 64, 0.5, 1e-5, 5e-6, 1e-5, 5e-8, normalize=True),
-                           _fgd_inputs, 0.01),
+    'FGDLoss(normalize)': (FGDLoss(64, 64, 0.5, 1e-5, 5e-6, 1e-5, 5e-8,
+                                   normalize=True), _fgd_inputs, 0.01),
     'ChannelWiseDivergence': (_mmrazor_cwd, _cwd_inputs, 0.01),
-    'YOLOv3DistillLoss': (YOLOv3DistillLoss(num_classes=7, image_reduction='sum',
-                                            ref_num_classes=80), _yolov3_inputs, 0.01),
+    'YOLOv3DistillLoss':
+    (YOLOv3DistillLoss(num_classes=7, image_reduction='sum',
+                       ref_num_classes=80), _yolov3_inputs, 0.01),
     'LDKLLoss': (LDKLLoss(T=10), _kl_inputs, 0.01),
     'LDMainLoss': (LDMainLoss(ref_images_per_gpu=2), _ld_inputs, 0.01),
     'LDVLRLoss': (LDVLRLoss(ref_images_per_gpu=2), _ld_inputs, 0.01),
@@ -191,7 +195,6 @@ if __name__ == '__main__':
                 print(f'| {name} | {"extreme" if extreme else "ordinary"} ({device}, '
                       f'{str(dtype)[6:]}) | {_rel(value, full):.2e} |')
 
-
 # ---- whole pairs ------------------------------------------------------------------------
 
 PAIRS = [
@@ -207,8 +210,10 @@ def test_amp_option_picks_float16_on_a_gpu_and_bfloat16_on_a_cpu_for_every_pair(
     from mmengine.optim import build_optim_wrapper
 
     from detkd.utils import enable_amp, load_config
-    pairs = [p for p in sorted(glob.glob('configs/*.py') + glob.glob('configs/mini/*.py'))
-             if 'teacher' in load_config(p).model]
+    pairs = [
+        p for p in sorted(glob.glob('configs/*.py') + glob.glob('configs/mini/*.py'))
+        if 'teacher' in load_config(p).model
+    ]
     assert len(pairs) >= 13
     for path in pairs:
         gpu = load_config(path)

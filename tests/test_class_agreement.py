@@ -38,15 +38,19 @@ def test_logit_methods_refuse_a_teacher_of_other_classes(path, users):
 def test_cwd_on_head_logits_is_refused_by_the_dry_run_with_the_class_counts():
     """MMRazor's ChannelWiseDivergence does not say it compares classes: the dry run sees
     class maps of 7 and 80 channels, the heads' num_classes, and says so."""
-    with pytest.raises(ValueError, match=r'loss_cwd_cls0: preds_S .* are class predictions of 7 '
-                       r'and 80 classes'):
+    with pytest.raises(
+            ValueError,
+            match=r'loss_cwd_cls0: preds_S .* are class predictions of 7 '
+            r'and 80 classes'):
         _build('configs/mini/cwd_gfl_r34vd_r18_mini.py',
                **{'model.teacher.bbox_head.num_classes': 80})
 
 
 def test_feature_methods_take_a_teacher_of_other_classes():
-    algo = _build('configs/mini/fgd_retina_r34_r18_mini.py',
-                  **{'model.teacher.bbox_head.num_classes': 80, 'model.inherit_teacher': []})
+    algo = _build('configs/mini/fgd_retina_r34_r18_mini.py', **{
+        'model.teacher.bbox_head.num_classes': 80,
+        'model.inherit_teacher': []
+    })
     assert algo.teacher.bbox_head.num_classes == 80 and algo.student.bbox_head.num_classes == 7
 
 
