@@ -155,6 +155,36 @@ def test_state_dict_leaves_the_teacher_out_and_loads_back_strictly(tmp_path):
     assert any(k.startswith('teacher.') for k in kept)
 
 
+def test_inheriting_from_a_teacher_of_another_architecture_is_refused_with_the_tensors():
+    """A GFL teacher for the RetinaNet student with FGD's inherit_teacher=('neck',
+    'bbox_head'): the head towers match in name and shape but the prediction layers do not,
+    and one neck conv has another shape. Copying the matching part would leave a half-GFL
+    RetinaHead; the build is refused with what differs and the settings to change."""
+    from mmengine.config import Config
+    cfg = _algo_cfg(teacher_ckpt=None, allow_random_teacher=True)
+    cfg.teacher = Config.fromfile('configs/gfl/gfl_r34vd_mini.py').model
+    cfg.teacher._scope_ = 'mmdet'
+    with pytest.raises(ValueError) as err:
+        MODELS.build(cfg)
+    msg = str(err.value)
+    assert "inherit_teacher=('neck', 'bbox_head'): the teacher (GFL) and the student " \
+        '(RetinaNet) differ' in msg
+    assert 'neck.fpn_convs.3.conv.weight (64, 64, 3, 3) vs student (64, 512, 3, 3)' in msg
+    assert 'only in the teacher: bbox_head.gfl_cls (2), bbox_head.gfl_reg (2)' in msg
+    assert 'only in the student: bbox_head.retina_cls (2), bbox_head.retina_reg (2)' in msg
+    assert "inherit_teacher=('neck',)" in msg and 'model.inherit_teacher=()' in msg
+    # without inheriting, the mixed pair builds
+    cfg.inherit_teacher = ()
+    assert type(MODELS.build(cfg).teacher).__name__ == 'GFL'
+    # a prefix the teacher lacks
+    cfg.inherit_teacher = ('necks', )
+    with pytest.raises(
+            ValueError,
+            match="no module 'necks'; its top-level modules are "
+            'backbone, bbox_head, neck'):
+        MODELS.build(cfg)
+
+
 def test_recorder_on_a_module_that_does_not_exist_fails_at_build_with_names():
     cfg = _algo_cfg(teacher_ckpt=None, allow_random_teacher=True)
     cfg.distiller.student_recorders.fpn.source = 'necks'

@@ -8,8 +8,9 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from ..utils.config import model_cfg
-from .checks import (check_class_agreement, check_loss_inputs, check_recorder_sources,
-                     check_teacher_ckpt, load_teacher_strictly)
+from .checks import (check_class_agreement, check_inheritance, check_loss_inputs,
+                     check_recorder_sources, check_teacher_ckpt, load_teacher_strictly,
+                     under_prefixes)
 from .ops import autocast_off, to_float32
 
 TEACHER_FORWARDS = {
@@ -65,10 +66,12 @@ class DetDistill(SingleTeacherDistill):
             teacher's logits (e.g. GFL's ``bbox_head.gfl_cls``).
         allow_random_teacher (bool): the only way to run with ``teacher_ckpt=None`` (a
             randomly initialised teacher), e.g. for smoke tests. Defaults to False.
-        inherit_teacher (Sequence[str]): prefixes of teacher parameters copied into the
-            student after weight initialisation, where names and shapes match: the
-            "inheriting strategy" of FGD (Yang et al. 2022), e.g. ``('neck', 'bbox_head')``.
-            Empty (default) disables it.
+        inherit_teacher (Sequence[str]): modules of the teacher copied into the student
+            after weight initialisation: the "inheriting strategy" of FGD (Yang et al. 2022),
+            e.g. ``('neck', 'bbox_head')``. Only for modules of the same architecture in both
+            (every tensor under the prefix the same name and shape): anything else is refused
+            at build, with the tensors that differ, rather than copied in part. Empty
+            (default) disables it.
         save_teacher (bool): keep the teacher's weights in this model's ``state_dict`` (and
             so in the checkpoints). Defaults to False: the teacher comes from its own file,
             checkpoints stay the student's size (plus the losses' own parameters), and
@@ -130,6 +133,7 @@ class DetDistill(SingleTeacherDistill):
         self.teacher_ckpt = teacher_ckpt
         self.teacher_forward = teacher_forward
         self.inherit_teacher = tuple(inherit_teacher)
+        check_inheritance(self.teacher, self.student, self.inherit_teacher)
         self.on_nonfinite = on_nonfinite
         self.loss_scale = loss_scale
         if teacher_ckpt is not None:
@@ -253,23 +257,14 @@ class DetDistill(SingleTeacherDistill):
 
     @torch.no_grad()
     def _inherit_from_teacher(self) -> List[str]:
-        teacher_state = self.teacher.state_dict()
+        """Copy every teacher tensor under the ``inherit_teacher`` prefixes into the student
+        (``check_inheritance`` made sure at build that they match one to one)."""
         student_state = self.student.state_dict()
-        copied, skipped = [], []
-        for name, value in teacher_state.items():
-            if not name.startswith(self.inherit_teacher):
-                continue
-            if name in student_state and student_state[name].shape == value.shape:
+        copied = []
+        for name, value in self.teacher.state_dict().items():
+            if under_prefixes(name, self.inherit_teacher):
                 student_state[name].copy_(value)
                 copied.append(name)
-            else:
-                skipped.append(name)
-        if not copied:
-            raise RuntimeError(
-                f'inherit_teacher={self.inherit_teacher}: no teacher parameter with these '
-                'prefixes matches the student in name and shape')
-        MMLogger.get_current_instance().info(
-            f'inherited {len(copied)} tensors from the teacher ({self.inherit_teacher}); '
-            f'{len(skipped)} skipped for a name or shape mismatch' +
-            (f': {", ".join(skipped[:6])}' if skipped else ''))
+        MMLogger.get_current_instance().info(f'inherited {len(copied)} tensors from the teacher '
+                                             f'({", ".join(self.inherit_teacher)})')
         return copied
