@@ -15,7 +15,8 @@ from mmrazor.registry import MODELS
 import detkd  # noqa: F401
 from detkd.utils import load_config
 
-FAMILIES = ('retinanet', 'gfl', 'yolov3')  # trainable students and teachers, by family
+# trainable students and teachers by family, and the methods' pair folders
+FAMILIES = ('retinanet', 'gfl', 'yolov3', 'fcos', 'solo', 'fgd', 'cwd', 'pkd', 'mgd', 'fbkd')
 TRAINABLE = sorted(
     glob.glob('configs/*.py') + glob.glob('configs/mini/*.py') +
     [p for f in FAMILIES for p in glob.glob(f'configs/{f}/*.py')])
@@ -110,6 +111,11 @@ def test_config_resolves_as_before_the_layout_by_role(path):
     variables that used to stay at the top level are gone."""
     before = json.load(open(SNAPSHOT))[path]
     after = _normalised(load_config(path).to_dict())
+    # changed since: FGD's GT recorder reads the student's forward inputs, the same data
+    # samples for every kind of mmdet detector (it read SingleStageDetector.loss's)
+    gt = after['model'].get('distiller', {}).get('student_recorders', {}).get('gt')
+    if gt and gt['source'] == 'mmdet.models.detectors.base.BaseDetector.forward':
+        gt['source'] = 'mmdet.models.detectors.single_stage.SingleStageDetector.loss'
     # added since: every distillation config logs its balance (detkd.distill.balance)
     if 'teacher' in after['model']:
         hooks = after.pop('custom_hooks')
@@ -130,11 +136,38 @@ def test_config_resolves_as_before_the_layout_by_role(path):
 
 # The README's "Adding a teacher/student pair" example, run as a user would: saved as a config
 # next to the others, built, and its dumped config read back.
-def _readme_pair() -> str:
+def _readme_pair(marker='pair-example') -> str:
     text = open('README.md').read()
-    match = re.search(r'<!-- pair-example -->\n```python\n(.*?)```', text, re.S)
-    assert match, 'README lost its pair example (the <!-- pair-example --> block)'
-    return match.group(1)
+    match = re.search(rf'<!-- {marker} -->\n *```python\n(.*?)```', text, re.S)
+    assert match, f'README lost its pair example (the <!-- {marker} --> block)'
+    return '\n'.join(line[2:] if line.startswith('  ') else line
+                     for line in match.group(1).splitlines()) + '\n'
+
+
+@pytest.mark.integration
+def test_readme_mixed_detector_pair_builds_without_inheriting():
+    """The README's GFL teacher -> RetinaNet student example builds (inherit_teacher=()), and
+    with FGD's default inheriting it is refused, naming the GFL head's tensors."""
+    path = 'configs/_test_readme_mixed_pair.py'
+    with open(path, 'w') as f:
+        f.write(_readme_pair('mixed-pair-example'))
+    options = {
+        'model.teacher_ckpt': None,
+        'model.allow_random_teacher': True,
+        'model.teacher.backbone.init_cfg': None,
+        'model.architecture.backbone.init_cfg': None
+    }
+    try:
+        cfg = load_config(path, options)
+    finally:
+        os.remove(path)
+    model_cfg = cfg.model.copy()
+    model_cfg.pop('_scope_')
+    algo = MODELS.build(model_cfg)
+    assert (type(algo.teacher).__name__, type(algo.student).__name__) == ('GFL', 'RetinaNet')
+    model_cfg.inherit_teacher = ('neck', 'bbox_head')
+    with pytest.raises(ValueError, match=r'only in the teacher: .*bbox_head\.gfl_cls \(2\)'):
+        MODELS.build(model_cfg)
 
 
 @pytest.mark.integration

@@ -1,8 +1,11 @@
 # FGD, focal and global KD (Yang et al., CVPR 2022), wired as the seed's RetinaNet recipe:
 # FGDLoss on each of the 5 FPN levels (T 0.5, alpha 1e-3, beta 5e-4, gamma 5e-4, lambda 5e-6),
 # fed by both necks' outputs and by the student's data samples (GT boxes, image shapes) from
-# its loss(); the teacher runs backbone and neck; the student's neck and head start from the
-# teacher's (FGD's inheriting strategy). The losses' channels are 256 (the COCO FPNs); a pair
+# the inputs of its forward (any mmdet detector: one-stage, two-stage, instance
+# segmentation); the teacher runs backbone and neck; the student's neck and head start from
+# the teacher's (FGD's inheriting strategy, for a teacher of the same architecture there).
+# The authors' other detector families (configs/fgd/) change the weights, the levels and the
+# inherited modules in their pair configs. The losses' channels are 256 (the COCO FPNs); a pair
 # of other widths sets them (see configs/mini/fgd_retina_r34_r18_mini.py). How a pair config
 # uses it: see det_distill.py.
 _base_ = './det_distill.py'
@@ -13,8 +16,7 @@ distill = dict(
         student_recorders=dict(
             fpn=dict(type='ModuleOutputs', source='neck'),
             gt=dict(
-                type='MethodInputs',
-                source='mmdet.models.detectors.single_stage.SingleStageDetector.loss')),
+                type='MethodInputs', source='mmdet.models.detectors.base.BaseDetector.forward')),
         teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
         distill_losses={
             f'loss_fgd_fpn{i}':

@@ -10,7 +10,7 @@ from mmrazor.registry import MODELS
 from ..utils.config import model_cfg
 from .checks import (check_class_agreement, check_inheritance, check_loss_inputs,
                      check_recorder_sources, check_teacher_ckpt, load_teacher_strictly,
-                     under_prefixes)
+                     raw_forward, under_prefixes)
 from .ops import autocast_off, to_float32
 
 TEACHER_FORWARDS = {
@@ -145,6 +145,12 @@ class DetDistill(SingleTeacherDistill):
             self._register_state_dict_hook(_drop_teacher_entries)
             self._register_load_state_dict_pre_hook(self._fill_teacher_entries)
 
+    @property
+    def detector(self):
+        """The student, under the name mmdet's hooks look for in a model that wraps a
+        detector (``YOLOXModeSwitchHook`` switches ``model.detector.bbox_head.use_l1``)."""
+        return self.student
+
     def _teacher_runs(self) -> str:
         hint = ("; a module outside that needs teacher_forward='head'"
                 if self.teacher_forward == 'neck' else
@@ -158,9 +164,9 @@ class DetDistill(SingleTeacherDistill):
         ``'assign'`` the head's ``assign_for_student`` on its outputs (skipped without
         data samples, as in the dry run)."""
         if self.teacher_forward == 'head':
-            return self.teacher._forward(batch_inputs)
+            return raw_forward(self.teacher, batch_inputs, data_samples)
         if self.teacher_forward == 'assign':
-            outs = self.teacher._forward(batch_inputs)
+            outs = raw_forward(self.teacher, batch_inputs, data_samples)
             if data_samples is not None:
                 self.teacher.bbox_head.assign_for_student(*outs, data_samples)
             return outs

@@ -155,6 +155,12 @@ class FGDLoss(nn.Module):
             this stretches the boxes of the smaller images over the padding.
             ``'pad'``: ``x / pad_w * W`` with ``batch_input_shape``, the
             geometrically right mapping. Both agree when nothing is padded.
+        ref_input_size (tuple[int, int], optional): ``(h, w)``: the loss is
+            multiplied by ``h * w / (H_in * W_in)`` for a batch input of
+            ``batch_input_shape`` (H_in, W_in), as the authors' YOLOX branch
+            divides it by the random resize's scales (its terms sum over the
+            feature maps, which grow with the input; YOLOX trains at 480-800
+            for a 640 reference). None (default): no such factor.
     """
 
     def __init__(self,
@@ -168,7 +174,8 @@ class FGDLoss(nn.Module):
                  normalize: bool = False,
                  loss_weight: float = 1.0,
                  box_scale: str = 'img_shape',
-                 train_own_params: bool = True):
+                 train_own_params: bool = True,
+                 ref_input_size: Optional[Tuple[int, int]] = None):
         super().__init__()
         for name, value in (('student_channels', student_channels), ('teacher_channels',
                                                                      teacher_channels)):
@@ -194,6 +201,10 @@ class FGDLoss(nn.Module):
         self.normalize = normalize
         self.loss_weight = loss_weight
         self.box_scale = box_scale
+        if ref_input_size is not None and (len(ref_input_size) != 2 or min(ref_input_size) <= 0):
+            raise ValueError('FGDLoss: ref_input_size is an (h, w) size, got '
+                             f'{ref_input_size!r}')
+        self.ref_input_size = ref_input_size
 
         C = teacher_channels
         if student_channels != teacher_channels:
@@ -256,6 +267,9 @@ class FGDLoss(nn.Module):
         rela_loss = self.get_rela_loss(preds_S, preds_T)
         loss = self.alpha_fgd * fg_loss + self.beta_fgd * bg_loss \
             + self.gamma_fgd * mask_loss + self.lambda_fgd * rela_loss
+        if self.ref_input_size is not None:
+            h, w = data_samples[0].metainfo['batch_input_shape']
+            loss = loss * (self.ref_input_size[0] * self.ref_input_size[1] / (h * w))
         return self.loss_weight * loss
 
     def build_masks(self, data_samples: Sequence, H: int, W: int, device: torch.device,
