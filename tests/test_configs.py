@@ -210,7 +210,10 @@ def test_demo_presets_pair_each_distillation_config_with_its_own_teacher_and_stu
     spec = importlib.util.spec_from_file_location('demo', 'tools/demo.py')
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
-    assert set(demo.PRESETS) == {'fgd', 'cwd-retina', 'cwd-gfl', 'yolov3', 'ld', 'ppyoloe'}
+    assert set(demo.PRESETS) == {
+        'fgd', 'cwd-retina', 'cwd-gfl', 'yolov3', 'ld', 'ppyoloe', 'pkd', 'mgd', 'fbkd',
+        'fgd-mixed'
+    }
     for name, preset in demo.PRESETS.items():
         student = Config.fromfile(preset['student']).model
         teacher_cfg = Config.fromfile(preset['teacher'])

@@ -41,6 +41,9 @@ DEFAULT_CONFIGS = [
     'configs/mini/ld_gfl_r34vd_r18vd_mini.py',
     'configs/mini/yolov3_r34_mv1_distill_mini.py',
     'configs/mini/ppyoloe_plus_kd_mini.py',
+    'configs/mini/pkd_retina_r34_r18_mini.py',
+    'configs/mini/mgd_retina_r34_r18_mini.py',
+    'configs/mini/fbkd_retina_r34_r18_mini.py',
 ]
 MODES = ('base', 'student', 'teacher', 'distill')
 

@@ -43,9 +43,27 @@ _RETINA = dict(
     student='configs/retinanet/retinanet_r18_mini.py')
 PRESETS = {
     'fgd':
-    dict(_RETINA, distill=['configs/mini/fgd_retina_r34_r18_mini.py']),
+    dict(
+        _RETINA,
+        distill=[
+            'configs/mini/fgd_retina_r34_r18_mini.py',
+            'configs/mini/fgd_retina_r34_r18_noinherit_mini.py'
+        ]),
     'cwd-retina':
     dict(_RETINA, distill=['configs/mini/cwd_retina_r34_r18_mini.py']),
+    # the field's other feature-level distillers on the same pair (MMRazor's losses)
+    'pkd':
+    dict(_RETINA, distill=['configs/mini/pkd_retina_r34_r18_mini.py']),
+    'mgd':
+    dict(_RETINA, distill=['configs/mini/mgd_retina_r34_r18_mini.py']),
+    'fbkd':
+    dict(_RETINA, distill=['configs/mini/fbkd_retina_r34_r18_mini.py']),
+    # FGD between different detectors: the GFL teacher of CWD GFL and LD, the RetinaNet student
+    'fgd-mixed':
+    dict(
+        teacher='configs/gfl/gfl_r34vd_mini.py',
+        student='configs/retinanet/retinanet_r18_mini.py',
+        distill=['configs/mini/fgd_gfl_r34vd_retina_r18_mini.py']),
     'cwd-gfl':
     dict(
         teacher='configs/gfl/gfl_r34vd_mini.py',
