@@ -50,6 +50,7 @@ def assigned_objectness(model, inputs, data_samples) -> torch.Tensor:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     from mmdet.apis import init_detector
+    from mmdet.structures.bbox import get_box_tensor
     cfg = load_config(args.config)
     if cfg.model.get('type') != 'YOLOV3':
         raise SystemExit(f'{args.config} is not a YOLOv3 detector config (model.type is '
@@ -71,6 +72,11 @@ def main(argv=None) -> dict:
     probs = []
     for data in loader:
         data = model.data_preprocessor(data, False)
+        for sample in data['data_samples']:
+            # the test pipeline loads the boxes after resizing, in the original image's frame
+            w, h = sample.metainfo['scale_factor']
+            boxes = get_box_tensor(sample.gt_instances.bboxes)
+            sample.gt_instances.bboxes = boxes * boxes.new_tensor([w, h, w, h])
         probs.append(assigned_objectness(model, data['inputs'], data['data_samples']))
     probs = torch.cat(probs)
     if not len(probs):
