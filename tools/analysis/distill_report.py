@@ -111,6 +111,13 @@ def parse_args(argv=None):
     p.add_argument('--out-dir', default='work_dirs/report', help='where the report goes')
     p.add_argument('--no-train', action='store_true', help='report the finished runs only')
     p.add_argument('--retrain-teacher', action='store_true')
+    p.add_argument(
+        '--skip',
+        nargs='+',
+        default=[],
+        metavar='CONFIG_NAME',
+        help='distillation configs (by file name, without .py) not to train in this call '
+        '(e.g. ablations at fewer seeds); finished runs of them are still reported')
     p.add_argument('--grid-images', type=int, default=4, help='val images per grid (0: none)')
     p.add_argument('--score-thr', type=float, default=0.3, help='boxes drawn in the grids')
     p.add_argument(
@@ -336,7 +343,7 @@ def run_method(method: str, args) -> dict:
             opts = d_opts + ([f'model.teacher_ckpt={t_ckpt}'] if t_ckpt else [])
             runs[config_name(cfg)] = (d_dir,
                                       train(cfg, d_dir, f'{method} seed {seed} {config_name(cfg)}',
-                                            opts, args.no_train))
+                                            opts, args.no_train or config_name(cfg) in args.skip))
         result['seeds'][seed] = runs
     return result
 
