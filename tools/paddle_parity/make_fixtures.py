@@ -624,6 +624,72 @@ GFLHead:
     nms_threshold: 0.6
 """
 
+# The seed's CWD GFL R50 student (gfl_r50_fpn_1x_coco.yml's model: a plain ResNet50, variant b)
+GFL_R50_YML = GFL_R101VD_YML.replace('depth: 101\n  variant: d', 'depth: 50\n  variant: b')
+assert GFL_R50_YML != GFL_R101VD_YML
+
+# The seed's RetinaNet (configs/retinanet/_base_/retinanet_r50_fpn.yml, R101 the same with
+# depth 101): ResNet-b, FPN with its extra convs on P5's output (relu before P7), RetinaHead
+RETINANET_R50_YML = """\
+architecture: RetinaNet
+num_classes: 80
+
+RetinaNet:
+  backbone: ResNet
+  neck: FPN
+  head: RetinaHead
+
+ResNet:
+  depth: 50
+  variant: b
+  norm_type: bn
+  freeze_at: 0
+  return_idx: [1,2,3]
+  num_stages: 4
+
+FPN:
+  out_channel: 256
+  spatial_scales: [0.125, 0.0625, 0.03125]
+  extra_stage: 2
+  has_extra_convs: true
+  use_c5: false
+
+RetinaHead:
+  conv_feat:
+    name: RetinaFeat
+    feat_in: 256
+    feat_out: 256
+    num_convs: 4
+    norm_type: null
+    use_dcn: false
+  anchor_generator:
+    name: RetinaAnchorGenerator
+    octave_base_scale: 4
+    scales_per_octave: 3
+    aspect_ratios: [0.5, 1.0, 2.0]
+    strides: [8.0, 16.0, 32.0, 64.0, 128.0]
+  bbox_assigner:
+    name: MaxIoUAssigner
+    positive_overlap: 0.5
+    negative_overlap: 0.4
+    allow_low_quality: true
+  loss_class:
+    name: FocalLoss
+    gamma: 2.0
+    alpha: 0.25
+    loss_weight: 1.0
+  loss_bbox:
+    name: SmoothL1Loss
+    beta: 0.0
+    loss_weight: 1.0
+  nms:
+    name: MultiClassNMS
+    nms_top_k: 1000
+    keep_top_k: 100
+    score_threshold: 0.05
+    nms_threshold: 0.5
+"""
+
 # Trunks keep the default rule (He gain 2); residual nets add their branch to the
 # shortcut, so the last norm of each branch gets small weights (the outputs then stay at
 # std ~1 through 33 blocks instead of doubling their variance at each).
@@ -640,6 +706,12 @@ GFL_OVERRIDES = RESNET_OVERRIDES + (
     ('head.distribution_project.project', 'arange', ()),
     ('head.gfl_head_cls.bias', 'normal', (-4.0, 1.0)),
     ('head.p*_feat.scale_reg', 'uniform', (0.5, 1.5)),
+)
+
+# RetinaNet: a class bias near Paddle's prior (-4.6), box deltas of std ~0.5 (exp(dw) sizes)
+RETINANET_OVERRIDES = RESNET_OVERRIDES + (
+    ('head.retina_cls.bias', 'normal', (-4.0, 1.0)),
+    ('head.retina_reg.weight', 'he', (0.02, )),
 )
 
 YOLO_CASE = (128, 160)  # H, W: levels 4x5, 8x10, 16x20
@@ -810,13 +882,12 @@ def resnet_vd(args):
     return a, spec, meta
 
 
-@register('gfl_r101vd')
-def gfl_r101vd(args):
+def gfl_fixture(arch, yml, config, args):
     """Backbone (image 0) and FPN maps (image 0), the head's raw class and distribution
     logits per level, and its eval outputs before NMS (sigmoid scores, decoded boxes)."""
     import paddle
     import paddle.nn.functional as F
-    model, spec, state, first = synth_model(GFL_R101VD_YML, 'gfl_r101vd', args.seed, GFL_OVERRIDES)
+    model, spec, state, first = synth_model(yml, arch, args.seed, GFL_OVERRIDES)
     head = model.head
     h, w = 128, 128
     image = pw.synth_images(2, (h, w), seed=args.input_seed)
@@ -850,15 +921,84 @@ def gfl_r101vd(args):
         })
         a['c.eval.bbox_num'] = to_np(out['bbox_num']).astype(np.int32)
     meta = common_meta(
-        'gfl_r101vd',
-        GFL_R101VD_YML, 'PaddleDetection release/2.6 configs/gfl/'
-        'gfl_r101vd_fpn_mstrain_2x_coco.yml (model part)',
+        arch,
+        yml,
+        config,
         args,
         spec,
         state,
         GFL_OVERRIDES,
         first,
         cases=dict(c=dict(H=h, W=w)),
+        diagnostics=stats(a))
+    return a, spec, meta
+
+
+@register('gfl_r101vd')
+def gfl_r101vd(args):
+    return gfl_fixture(
+        'gfl_r101vd', GFL_R101VD_YML, 'PaddleDetection release/2.6 configs/gfl/'
+        'gfl_r101vd_fpn_mstrain_2x_coco.yml (model part)', args)
+
+
+@register('gfl_r50')
+def gfl_r50(args):
+    return gfl_fixture(
+        'gfl_r50', GFL_R50_YML, 'PaddleDetection release/2.6 configs/gfl/_base_/gfl_r50_fpn.yml '
+        '(the model of gfl_r50_fpn_1x_coco.yml, the seed\'s CWD GFL R50 student)', args)
+
+
+@register('retinanet_r50')
+def retinanet_r50(args):
+    """Backbone and FPN maps (image 0), the head's raw class logits (image 0) and box deltas
+    per level, its anchors, and the boxes Paddle decodes from them for every anchor (its
+    delta2bbox, image 0; its eval keeps the 1000 best per level before NMS)."""
+    import paddle
+    from ppdet.modeling.bbox_utils import delta2bbox
+    model, spec, state, first = synth_model(RETINANET_R50_YML, 'retinanet_r50', args.seed,
+                                            RETINANET_OVERRIDES)
+    head = model.head
+    h, w = 128, 128
+    image = pw.synth_images(2, (h, w), seed=args.input_seed)
+    a = {}
+    record_input(a, 'c', image)
+    with paddle.no_grad():
+        x = paddle.to_tensor(image)
+        body = model.backbone({'image': x})
+        fpn = model.neck(body)
+        for i, t in enumerate(body):
+            a[f'c.backbone.{i}'] = to_np(t)[:1]
+        for i, t in enumerate(fpn):
+            a[f'c.neck.{i}'] = to_np(t)[:1]
+        cls_logits, bbox_regs = head(fpn)
+        for i, (c, r) in enumerate(zip(cls_logits, bbox_regs)):
+            a[f'c.cls_logits.{i}'] = to_np(c)[:1]
+            a[f'c.bbox_reg.{i}'] = to_np(r)
+        anchors = head.anchor_generator(cls_logits)
+        boxes = []
+        for anchor, r in zip(anchors, bbox_regs):
+            a[f'c.anchors.{len(boxes)}'] = to_np(anchor)
+            deltas = r[0].transpose([1, 2, 0]).reshape([-1, 4])
+            boxes.append(to_np(delta2bbox(deltas, anchor, head.weights).squeeze()))
+        a['c.eval.bboxes'] = np.concatenate(boxes)[None]
+        out = model({
+            'image': x,
+            'im_shape': paddle.to_tensor(np.array([[h, w]] * 2, np.float32)),
+            'scale_factor': paddle.to_tensor(np.ones((2, 2), np.float32))
+        })
+        a['c.eval.bbox_num'] = to_np(out['bbox_num']).astype(np.int32)
+    meta = common_meta(
+        'retinanet_r50',
+        RETINANET_R50_YML, 'PaddleDetection release/2.6 configs/retinanet/_base_/'
+        'retinanet_r50_fpn.yml (the model of retinanet_r50_fpn_2x_coco.yml, the seed\'s FGD and '
+        'CWD students; the R101 teacher is the same with depth 101)',
+        args,
+        spec,
+        state,
+        RETINANET_OVERRIDES,
+        first,
+        cases=dict(c=dict(H=h, W=w)),
+        head_weights=list(head.weights),
         diagnostics=stats(a))
     return a, spec, meta
 

@@ -7,7 +7,8 @@ error, never a silently skipped tensor.
 
 One map per architecture (:data:`ARCHS`, used by
 ``tools/model_converters/paddle_to_mmdet.py``): whole detectors (PP-YOLOE+,
-YOLOv3 with MobileNetV1 or ResNet34, GFL with a ResNet-vd) and ImageNet
+YOLOv3 with MobileNetV1 or ResNet34, GFL with a ResNet-vd or ResNet-b,
+RetinaNet with a ResNet-b) and ImageNet
 backbones alone (MobileNetV1, ResNet-b, ResNet-vd), written with the
 backbone's own keys so that they load as its
 ``init_cfg=dict(type='Pretrained', checkpoint=...)``. :func:`convert_file`
@@ -545,25 +546,77 @@ def _convert_yolov3(backbone):
     return convert
 
 
-def _convert_gfl(state, src):
-    cls = state.get('head.gfl_head_cls.weight')
-    if cls is None:
-        raise ConversionError(f'{src}: not a GFL file (no head.gfl_head_cls.weight). '
-                              f'First keys: {list(state)[:5]}')
+def _convert_gfl(variant):
+
+    def convert(state, src):
+        cls = state.get('head.gfl_head_cls.weight')
+        if cls is None:
+            raise ConversionError(f'{src}: not a GFL file (no head.gfl_head_cls.weight). '
+                                  f'First keys: {list(state)[:5]}')
+        arch = resnet_arch(_backbone_state(state, src))
+        if arch['variant'] != variant:
+            raise ConversionError(
+                f'{src}: a GFL with a ResNet{arch["depth"]}-{arch["variant"]} backbone: use '
+                f'ARCH {"gfl_resnet_vd" if arch["variant"] == "d" else "gfl_resnet"}')
+        out, unplaced = gfl_paddle_to_mmdet(state, arch['variant'])
+        path = GFL_CONFIGS[variant]
+        cfg = _config_model(path)
+        cfg['backbone'].update(depth=arch['depth'], variant=arch['variant'])
+        cfg['backbone'].pop('init_cfg', None)
+        base = 64 if arch['depth'] < 50 else 256
+        cfg['neck']['in_channels'] = [base, base * 2, base * 4, base * 8]
+        cfg['bbox_head']['num_classes'] = int(cls.shape[0])
+        desc = f'GFL ResNet{arch["depth"]}' + ('-vd' if variant == 'd' else '')
+        return out, unplaced, dict(
+            arch, num_classes=int(cls.shape[0]), config=path, desc=desc), cfg
+
+    return convert
+
+
+# ---------------------------------------------------------------------- RetinaNet
+
+
+def retinanet_key(key: str) -> Optional[str]:
+    """Paddle ``FPN`` / ``RetinaHead`` (``RetinaFeat`` towers: conv + bias, no norm) key ->
+    mmdet's ``FPN`` / ``RetinaHead``."""
+    m = re.match(r'head\.conv_feat\.fcos_head_(cls|reg)_tower_conv_(\d+)\.conv\.(weight|bias)$',
+                 key)
+    if m:
+        branch, i, leaf = m.groups()
+        return f'bbox_head.{branch}_convs.{i}.conv.{leaf}'
+    m = re.match(r'head\.retina_(cls|reg)\.(weight|bias)$', key)
+    if m:
+        return f'bbox_head.retina_{m.group(1)}.{m.group(2)}'
+    new = gfl_key(key)  # the same FPN
+    return new if new is not None and new.startswith('neck.') else None
+
+
+def _convert_retinanet(state, src):
+    cls = state.get('head.retina_cls.weight')
+    if cls is None or cls.shape[0] % 9:
+        raise ConversionError(f'{src}: not a RetinaNet file (no head.retina_cls.weight with '
+                              f'9 x classes channels). First keys: {list(state)[:5]}')
     arch = resnet_arch(_backbone_state(state, src))
-    if arch['variant'] != 'd':
-        raise ConversionError(f'{src}: a GFL with a ResNet{arch["depth"]}-b backbone; only '
-                              'ResNet-vd GFLs (the seed\'s) have a config here')
-    out, unplaced = gfl_paddle_to_mmdet(state, arch['variant'])
-    cfg = _config_model(GFL_CONFIG)
-    cfg['backbone'].update(depth=arch['depth'], variant=arch['variant'])
+    if arch['variant'] != 'b' or arch['depth'] not in RETINANET_CONFIGS:
+        raise ConversionError(f'{src}: a RetinaNet with a ResNet{arch["depth"]}-'
+                              f'{arch["variant"]} backbone; configs exist for the seed\'s '
+                              'ResNet50/101 (variant b)')
+
+    def rename(key):
+        sub = _strip(key, 'backbone.')
+        if sub is not None:
+            new = resnet_key(sub, 'b')
+            return None if new is None else 'backbone.' + new
+        return retinanet_key(key)
+
+    out, unplaced = _map_state(state, rename)
+    path = RETINANET_CONFIGS[arch['depth']]
+    cfg = _config_model(path)
     cfg['backbone'].pop('init_cfg', None)
-    base = 64 if arch['depth'] < 50 else 256
-    cfg['neck']['in_channels'] = [base, base * 2, base * 4, base * 8]
-    cfg['bbox_head']['num_classes'] = int(cls.shape[0])
-    desc = f'GFL ResNet{arch["depth"]}-vd'
+    num_classes = int(cls.shape[0]) // 9
+    cfg['bbox_head']['num_classes'] = num_classes
     return out, unplaced, dict(
-        arch, num_classes=int(cls.shape[0]), config=GFL_CONFIG, desc=desc), cfg
+        arch, num_classes=num_classes, config=path, desc=f'RetinaNet ResNet{arch["depth"]}'), cfg
 
 
 def _convert_ppyoloe(state, src):
@@ -578,7 +631,14 @@ YOLOV3_CONFIGS = {
     'yolov3_mv1': 'configs/yolov3/yolov3_mv1_608_270e_coco.py',
     'yolov3_r34': 'configs/yolov3/yolov3_r34_608_270e_coco.py',
 }
-GFL_CONFIG = 'configs/gfl/gfl_r101vd_paddle_coco.py'
+GFL_CONFIGS = {
+    'd': 'configs/gfl/gfl_r101vd_paddle_coco.py',
+    'b': 'configs/gfl/gfl_r50_paddle_coco.py'
+}
+RETINANET_CONFIGS = {
+    50: 'configs/retinanet/retinanet_r50_paddle_coco.py',
+    101: 'configs/retinanet/retinanet_r101_paddle_coco.py'
+}
 
 # name: (converter(state, src) -> (state dict, unplaced keys, info, model or backbone
 #        config), backbone only, what it reads)
@@ -596,9 +656,16 @@ ARCHS = {
     'yolov3_r34':
     (_convert_yolov3('r34'), False, 'YOLOv3 ResNet34 (yolov3_r34_270e_coco.pdparams)'),
     'gfl_resnet_vd':
-    (_convert_gfl, False,
+    (_convert_gfl('d'), False,
      'GFL with a ResNet18/34/50/101-vd (gfl_r101vd_fpn_mstrain_2x_coco.pdparams ...)'),
-    'gfl_r101vd': (_convert_gfl, False, 'alias of gfl_resnet_vd'),
+    'gfl_r101vd': (_convert_gfl('d'), False, 'alias of gfl_resnet_vd'),
+    'gfl_resnet': (_convert_gfl('b'), False,
+                   'GFL with a ResNet50/101 variant b (gfl_r50_fpn_2x_coco_cwd.pdparams, the '
+                   'seed\'s CWD GFL R50 student)'),
+    'retinanet': (_convert_retinanet, False,
+                  'RetinaNet ResNet50/101 (retinanet_r101_fpn_2x_coco.pdparams, the seed\'s '
+                  'teacher; retinanet_r101_distill_r50_2x_coco.pdparams and '
+                  'retinanet_r50_fpn_2x_coco_cwd.pdparams, its FGD and CWD students)'),
     'ppyoloe_plus':
     (_convert_ppyoloe, False,
      'PP-YOLOE(+) s/m/l/x, COCO or Objects365 (ppyoloe_plus_crn_l_80e_coco.pdparams, '
