@@ -423,3 +423,29 @@ def test_benchmark_tool_reports_ratio_losses_and_memory(python, tmp_path):
     # the balance hook's probe, timed and amortised over its interval in the ratio
     assert d['probe_time'] > 0 and d['probe_interval'] == 100
     assert 'balance probe' in table
+
+
+def test_yolov3_objectness_tool_reads_the_teacher_at_its_assigned_anchors(python, tmp_path):
+    """tools/analysis/yolov3_objectness.py on a YOLOv3 (random weights here): the share of the
+    GT boxes' assigned anchors whose objectness fires, and its quantiles, as JSON."""
+    import json
+
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    cfg = Config.fromfile('configs/yolov3/yolov3_r34_mini.py')
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(cfg.model)
+    ckpt = str(tmp_path / 'yolo.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
+    out = str(tmp_path / 'obj.json')
+    proc = run_tool([
+        python, 'tools/analysis/yolov3_objectness.py', 'configs/yolov3/yolov3_r34_mini.py', ckpt,
+        '--split', 'val', '--num-images', '8', '--json', out
+    ])
+    result = json.load(open(out))
+    assert result['split'] == 'val' and result['positives'] > 8
+    assert 0 <= result['fired'] <= 1 and set(
+        result['quantiles']) == {'10%', '25%', '50%', '75%', '90%'}
+    assert 'assigned anchors' in proc.stdout
