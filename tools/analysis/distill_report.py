@@ -58,6 +58,12 @@ PRESETS = {
     dict(_RETINA, distill=['configs/mini/mgd_retina_r34_r18_mini.py']),
     'fbkd':
     dict(_RETINA, distill=['configs/mini/fbkd_retina_r34_r18_mini.py']),
+    # FGD on an anchor-free detector
+    'fgd-fcos':
+    dict(
+        teacher='configs/fcos/fcos_r34_mini.py',
+        student='configs/fcos/fcos_r18_mini.py',
+        distill=['configs/mini/fgd_fcos_r34_r18_mini.py']),
     # FGD between different detectors: the GFL teacher of CWD GFL and LD, the RetinaNet student
     'fgd-mixed':
     dict(

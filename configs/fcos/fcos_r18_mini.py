@@ -1,0 +1,7 @@
+# Mini student: FCOS R18 (64-channel FPN and head) on the embedded mini dataset, 4 epochs, as
+# the mini RetinaNet R18 (configs/_base_/models/fcos_mini.py).
+#   python tools/train.py configs/fcos/fcos_r18_mini.py
+_base_ = [
+    '../_base_/models/fcos_mini.py', '../_base_/datasets/mini_coco.py',
+    '../_base_/schedules/schedule_mini.py', '../_base_/default_runtime_mini.py'
+]
