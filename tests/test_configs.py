@@ -228,14 +228,19 @@ def test_demo_presets_pair_each_distillation_config_with_its_own_teacher_and_stu
             assert model.teacher_ckpt == f'work_dirs/{teacher_name}/epoch_{last}.pth', name
 
 
-def test_distill_report_trains_a_student_shared_by_two_methods_once(monkeypatch):
-    """FGD and CWD RetinaNet have the same student config: both methods look for its run in
-    FGD's directory (the second finds it finished and reuses it), and each method's
-    distillation run goes in its own."""
+def _report_module():
     import importlib.util
     spec = importlib.util.spec_from_file_location('report', 'tools/analysis/distill_report.py')
     report = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(report)
+    return report
+
+
+def test_distill_report_trains_a_student_shared_by_two_methods_once(monkeypatch):
+    """FGD and CWD RetinaNet have the same student config: both methods look for its run in
+    FGD's directory (the second finds it finished and reuses it), and each method's
+    distillation run goes in its own."""
+    report = _report_module()
     dirs = []
     monkeypatch.setattr(report, 'train', lambda config, work_dir, *a, **k: dirs.append(work_dir))
     args = report.parse_args(
@@ -246,3 +251,75 @@ def test_distill_report_trains_a_student_shared_by_two_methods_once(monkeypatch)
     assert students == ['root/demo/retinanet_r18_mini', 'root/demo/seed1/retinanet_r18_mini'] * 2
     assert 'root/demo_cwd-retina/seed1/cwd_retina_r34_r18_mini' in dirs
     assert report.student_owner('ld') == 'ld' and report.student_owner('cwd-gfl') == 'cwd-gfl'
+
+
+def test_distill_report_derives_the_student_alone_from_any_pair_config(tmp_path):
+    """Given a pair config, the report's student-alone run is the pair config with ``model``
+    set to ``model.architecture``: for every built-in pair it resolves to exactly the
+    student config its preset names (so a user's pair gets the same fair baseline)."""
+    report = _report_module()
+    for name, preset in dict(report.PRESETS).items():
+        student = Config.fromfile(preset['student']).to_dict()
+        for pair in preset['distill']:
+            derived = report.preset_from_pair(pair, str(tmp_path))
+            assert Config.fromfile(derived['student']).to_dict() == student, (name, pair)
+            assert derived['teacher'] == preset['teacher'] and derived['distill'] == [
+                osp.abspath(pair)
+            ]
+    with pytest.raises(SystemExit, match='not a distillation config.*model.architecture'):
+        report.preset_from_pair('configs/retinanet/retinanet_r18_mini.py', str(tmp_path))
+    bad = tmp_path / 'bad_teacher.py'
+    bad.write_text(f"_base_ = '{osp.abspath('configs/mini/cwd_retina_r34_r18_mini.py')}'\n"
+                   "model = dict(teacher='configs/retinanet/retinanet_r343_mini.py')\n")
+    with pytest.raises(SystemExit, match="model.teacher = 'configs/retinanet/retinanet_r343"):
+        report.preset_from_pair(str(bad), str(tmp_path))
+    # a teacher from mmdet's zoo, as the README's pair example names it
+    zoo = tmp_path / 'zoo_teacher.py'
+    zoo.write_text(f"_base_ = '{osp.abspath('configs/mini/cwd_retina_r34_r18_mini.py')}'\n"
+                   "model = dict(teacher='mmdet::retinanet/retinanet_r50_fpn_1x_coco.py')\n")
+    teacher = report.preset_from_pair(str(zoo), str(tmp_path))['teacher']
+    assert teacher.endswith('.mim/configs/retinanet/retinanet_r50_fpn_1x_coco.py')
+    assert osp.isfile(teacher)
+
+
+def test_distill_report_evaluates_a_pairs_trained_teacher_and_trains_a_missing_one(
+        tmp_path, monkeypatch):
+    """A pair whose teacher_ckpt exists: the teacher is evaluated once (not trained) and that
+    checkpoint goes to the distillation run; one whose teacher_ckpt does not exist: the
+    teacher config is trained under --work-root and its last checkpoint is used."""
+    report = _report_module()
+    base = osp.abspath('configs/mini/cwd_retina_r34_r18_mini.py')
+    ckpt = tmp_path / 'teacher.pth'
+    ckpt.write_bytes(b'')
+    pairs = {}
+    for name, teacher_ckpt in (('with_ckpt', str(ckpt)), ('without', str(tmp_path / 'no.pth'))):
+        pairs[name] = tmp_path / f'{name}.py'
+        pairs[name].write_text(f"_base_ = '{base}'\nmodel = dict(teacher_ckpt='{teacher_ckpt}')\n")
+    calls = []
+    monkeypatch.setattr(
+        report,
+        'train',
+        lambda config, work_dir, label, extra=(), *a, **k: calls.append(
+            ('train', config, work_dir, list(extra))))
+    monkeypatch.setattr(report, 'evaluate', lambda config, c, work_dir, *a, **k: calls.append(
+        ('evaluate', config, c)))
+    monkeypatch.setattr(report, 'last_checkpoint', lambda d: osp.join(d, 'epoch_8.pth'))
+    root = str(tmp_path / 'root')
+    monkeypatch.setitem(report.PRESETS, 'with_ckpt',
+                        report.preset_from_pair(str(pairs['with_ckpt']), root))
+    monkeypatch.setitem(report.PRESETS, 'without',
+                        report.preset_from_pair(str(pairs['without']), root))
+    args = report.parse_args([str(pairs['with_ckpt']), '--seeds', '0', '--work-root', root])
+    assert args.pairs and args.methods is None
+
+    report.run_method('with_ckpt', args)
+    assert calls[0] == ('evaluate', 'configs/retinanet/retinanet_r34_mini.py', str(ckpt))
+    student, distill = calls[1:]
+    assert student[1] == osp.join(osp.abspath(root), 'pairs', 'with_ckpt_student.py')
+    assert distill[1] == str(pairs['with_ckpt']) and f'model.teacher_ckpt={ckpt}' in distill[3]
+
+    calls.clear()
+    report.run_method('without', args)
+    teacher_dir = osp.join(root, 'retinanet_r34_mini')
+    assert calls[0][:3] == ('train', 'configs/retinanet/retinanet_r34_mini.py', teacher_dir)
+    assert f'model.teacher_ckpt={teacher_dir}/epoch_8.pth' in calls[2][3]

@@ -346,18 +346,37 @@ def test_distill_report_trains_resumes_and_reports_gain_over_seeds(python, tmp_p
     opts = [o for o in SHORT if not o.startswith('model.')] + ['model.test_cfg.score_thr=0.0']
     cmd = [
         python, 'tools/analysis/distill_report.py', '--methods', 'fgd', '--seeds', '0', '1',
-        '--work-root', root, '--out-dir', out, '--grid-images', '1', '--cfg-options', *opts
+        '--work-root', root, '--out-dir', out, '--grid-images', '1', '--skip',
+        'fgd_retina_r34_r18_noinherit_mini', '--cfg-options', *opts
     ]
     first = run_tool(cmd, timeout=900).stdout
     assert first.count('[start]') == 5 and 'epoch 1/' in first
     report = open(osp.join(out, 'report.md')).read()
     row = [line for line in report.splitlines() if line.startswith('| fgd |')]
-    assert len(row) == 1 and '±' in row[0] and '| 2 |' in row[0]
+    assert len(row) == 1 and '±' in row[0] and '| 2 |' in row[0]  # the skipped run: no row
     for name in ('gain.png', 'losses_fgd.png', 'grid_fgd.png'):
         assert osp.getsize(osp.join(out, name)) > 1000
     assert osp.isdir(osp.join(root, 'demo', 'seed1', 'fgd_retina_r34_r18_mini'))
     second = run_tool(cmd + ['--no-train']).stdout
     assert '[start]' not in second and second.count('[reuse]') == 5
+    assert second.count('[missing] fgd seed') == 2  # the skipped ablation, at both seeds
+
+    # a user's own pair config, outside configs/: its student alone is derived from it, its
+    # teacher (checkpoint not there yet) is the teacher config's run under --work-root
+    pair = tmp_path / 'my_pair.py'
+    pair.write_text(f"_base_ = '{osp.abspath('configs/mini/cwd_retina_r34_r18_mini.py')}'\n"
+                    f"model = dict(teacher_ckpt='{tmp_path}/not_trained_here.pth')\n")
+    mine = run_tool([
+        python, 'tools/analysis/distill_report.py',
+        str(pair), '--work-root', root, '--out-dir', out + '_pair', '--grid-images', '1',
+        '--cfg-options', *opts
+    ],
+                    timeout=900).stdout
+    assert '[reuse] my_pair teacher' in mine and mine.count('[start]') == 2
+    assert osp.isfile(osp.join(root, 'pairs', 'my_pair_student.py'))
+    report = open(osp.join(out + '_pair', 'report.md')).read()
+    assert len([line for line in report.splitlines() if line.startswith('| my_pair |')]) == 1
+    assert osp.getsize(osp.join(out + '_pair', 'grid_my_pair.png')) > 1000
 
 
 def test_distill_report_survives_a_kill_and_a_kill_during_the_final_evaluation(python, tmp_path):
@@ -410,7 +429,7 @@ def test_distill_report_survives_a_kill_and_a_kill_during_the_final_evaluation(p
 def test_benchmark_tool_reports_ratio_losses_and_memory(python, tmp_path):
     out = str(tmp_path / 'bench')
     run_tool([
-        python, 'tools/analysis/benchmark.py', 'configs/mini/ppyoloe_plus_kd_mini.py', '--iters',
+        python, 'tools/benchmark/benchmark.py', 'configs/mini/ppyoloe_plus_kd_mini.py', '--iters',
         '1', '--warmup', '0', '--threads', '1', '--out', out
     ])
     table = open(out + '.md').read()

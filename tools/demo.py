@@ -15,16 +15,18 @@ saved as Markdown and as a PNG chart in the work dir.
     python tools/demo.py --teacher T.py --student S.py --distill D.py [--distill D2.py]
 """
 import argparse
+import importlib.util
 import os
 import os.path as osp
-import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
 # one tool trains, resumes and reads the runs: the report's; the demo is its one-method,
 # one-seed view with its own table and chart
-import distill_report as report  # noqa: E402
+_spec = importlib.util.spec_from_file_location(
+    'distill_report', osp.join(ROOT, 'tools', 'analysis', 'distill_report.py'))
+report = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(report)
 
 METRICS = report.METRICS
 PRESETS = report.PRESETS

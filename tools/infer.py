@@ -9,10 +9,8 @@ to ``DIR/vis/`` and the predictions as JSON to ``DIR/preds/``.
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'projects'))
-from detkd.utils.inference import build_inferencer  # noqa: E402
+from detkd.utils.inference import build_inferencer
 
 
 def main():

@@ -2,16 +2,14 @@
 import argparse
 import os
 import os.path as osp
-import sys
 import warnings
 
 from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'projects'))
 # importing detkd applies detkd.compat and registers the project's modules
-from detkd.utils import load_config, setup_cpu_distributed  # noqa: E402
+from detkd.utils import load_config, setup_cpu_distributed
 
 
 def parse_args():

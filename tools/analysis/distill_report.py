@@ -10,6 +10,13 @@ images with the teacher's, the student's and the distilled student's detections)
     python tools/analysis/distill_report.py                       # every method, seed 0
     python tools/analysis/distill_report.py --methods fgd ld --seeds 0 1 2
     python tools/analysis/distill_report.py --no-train            # report what exists
+    python tools/analysis/distill_report.py my_pair.py --seeds 0 1 2   # your own pair
+
+A pair config (any distillation config: ``model.architecture`` the student, ``model.teacher``
+the teacher's config path) is a method of its own, named after the file: its student alone is
+the same config with ``model`` set to ``model.architecture`` (written to
+``<work-root>/pairs/<name>_student.py``); its teacher is ``model.teacher_ckpt`` evaluated once
+when that file exists, else the teacher config trained in ``<work-root>/<teacher name>``.
 
 Runs resume where they stopped (a run with checkpoints but no final evaluation continues with
 --resume; a finished run is reused). Seed 0 runs live where `make demo` puts them
@@ -32,9 +39,10 @@ import time
 from datetime import datetime
 from typing import List, Optional
 
+from detkd.utils import read_balance, read_logged_metrics
+from detkd.utils.config import config_path
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(ROOT, 'projects'))
-from detkd.utils import read_balance, read_logged_metrics  # noqa: E402
 
 METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l')
 GAIN_METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_s', 'bbox_mAP_l')
@@ -106,7 +114,16 @@ _LOG_TIME = re.compile(r'^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)')
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--methods', nargs='+', choices=sorted(PRESETS), default=sorted(PRESETS))
+    p.add_argument(
+        'pairs',
+        nargs='*',
+        metavar='PAIR_CONFIG',
+        help='distillation configs to report as methods of their own (your pairs)')
+    p.add_argument(
+        '--methods',
+        nargs='+',
+        choices=sorted(PRESETS),
+        help='the built-in mini methods (default: all of them, unless pair configs are given)')
     p.add_argument('--seeds', nargs='+', type=int, default=[0])
     p.add_argument(
         '--work-root', default='work_dirs', help='where the runs go (default work_dirs)')
@@ -141,6 +158,47 @@ def config_name(config: str) -> str:
 
 def method_dir(work_root: str, method: str) -> str:
     return osp.join(work_root, 'demo' if method == 'fgd' else f'demo_{method}')
+
+
+# what a distillation config has that its student's own config has not
+DISTILL_ONLY_KEYS = ('distill_balance_hook', 'find_unused_parameters')
+
+
+def preset_from_pair(pair: str, work_root: str) -> dict:
+    """A method from a distillation config: its teacher, its student alone (the config with
+    ``model`` set to ``model.architecture``, written under ``<work_root>/pairs``) and itself.
+    Exits with a message when the config is not one the report can read."""
+    from mmengine.config import Config
+    if not osp.isfile(pair):
+        raise SystemExit(f'distill_report: no config file {pair}')
+    cfg = Config.fromfile(pair)
+    model = cfg.get('model') or {}
+    arch, teacher = model.get('architecture'), model.get('teacher')
+    if not isinstance(arch, dict) or not isinstance(teacher, str):
+        raise SystemExit(
+            f'distill_report: {pair} is not a distillation config the report can read: it '
+            'needs model.architecture (the student, a model dict, as '
+            "`model.update(architecture=_base_.model, ...)` in configs/mini/*.py) and "
+            "model.teacher (the teacher's config file). The built-in methods are: " +
+            ', '.join(sorted(PRESETS)))
+    teacher_file = config_path(teacher, osp.dirname(pair))
+    if not osp.isfile(osp.join(ROOT, teacher_file)):
+        raise SystemExit(f"distill_report: {pair}: model.teacher = '{teacher}' is not a "
+                         f'config file (the report runs from {ROOT}: give a path from there, '
+                         "one relative to the pair config starting with '.', an absolute one "
+                         "or mmdet's `mmdet::<dir>/<config>.py`)")
+    student = Config(dict(cfg.to_dict(), model=arch))
+    for key in DISTILL_ONLY_KEYS:
+        student.pop(key, None)
+    name = config_name(pair)
+    path = osp.abspath(osp.join(work_root, 'pairs', f'{name}_student.py'))
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    student.dump(path)
+    ckpt = model.get('teacher_ckpt')
+    url = ckpt and ckpt.startswith(('http://', 'https://'))
+    if ckpt and not (url or osp.isfile(osp.join(ROOT, ckpt))):
+        ckpt = None  # not there yet: the report trains the teacher config
+    return dict(teacher=teacher_file, student=path, distill=[osp.abspath(pair)], teacher_ckpt=ckpt)
 
 
 def student_owner(method: str) -> str:
@@ -254,14 +312,7 @@ def train(config: str, work_dir: str, label: str, extra=(), no_train=False) -> O
     t0 = time.time()
     if ckpt and checkpoint_epoch(ckpt) >= epochs:
         # trained to the end, stopped before its evaluation was logged: evaluate, no retraining
-        eval_dir = osp.join(work_dir, 'final_eval')
-        cmd = [sys.executable, 'tools/test.py', config, ckpt, '--work-dir', eval_dir, *extra]
-        print(f'[evaluate] {label}: ' + ' '.join(cmd), flush=True)
-        _run(cmd, work_dir, label, epochs)
-        metrics = read_logged_metrics(eval_dir)
-        if metrics:
-            with open(osp.join(work_dir, FINAL), 'w') as f:
-                json.dump(metrics, f)
+        return evaluate(config, ckpt, work_dir, label, extra)
     else:
         cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir, *extra]
         if ckpt:
@@ -272,6 +323,33 @@ def train(config: str, work_dir: str, label: str, extra=(), no_train=False) -> O
     if not metrics:
         raise RuntimeError(f'{label}: no final evaluation in {work_dir} (see its '
                            'report_train.out)')
+    print(
+        f'[done] {label}: mAP {100 * metrics["bbox_mAP"]:.1f} in {time.time() - t0:.0f} s',
+        flush=True)
+    return metrics
+
+
+def evaluate(config: str, ckpt: str, work_dir: str, label: str, extra=()) -> dict:
+    """The checkpoint's COCO metrics with tools/test.py, recorded in ``work_dir`` (``FINAL``)
+    and reused from there."""
+    marker = osp.join(work_dir, FINAL)
+    if osp.isfile(marker):
+        with open(marker) as f:
+            metrics = json.load(f)
+        print(f'[reuse] {label}: {ckpt} (mAP {100 * metrics["bbox_mAP"]:.1f})', flush=True)
+        return metrics
+    os.makedirs(work_dir, exist_ok=True)
+    t0 = time.time()
+    eval_dir = osp.join(work_dir, 'final_eval')
+    cmd = [sys.executable, 'tools/test.py', config, ckpt, '--work-dir', eval_dir, *extra]
+    print(f'[evaluate] {label}: ' + ' '.join(cmd), flush=True)
+    _run(cmd, work_dir, label, 0)
+    metrics = read_logged_metrics(eval_dir)
+    if not metrics:
+        raise RuntimeError(f'{label}: no evaluation in {eval_dir} (see {work_dir}/'
+                           'report_train.out)')
+    with open(marker, 'w') as f:
+        json.dump(metrics, f)
     print(
         f'[done] {label}: mAP {100 * metrics["bbox_mAP"]:.1f} in {time.time() - t0:.0f} s',
         flush=True)
@@ -326,12 +404,17 @@ def run_method(method: str, args) -> dict:
     preset = PRESETS[method]
     extra_opts = ['--cfg-options', *args.cfg_options] if args.cfg_options else []
     t_dir = osp.join(args.work_root, config_name(preset['teacher']))
-    if args.retrain_teacher and not args.no_train:
-        for f in glob.glob(osp.join(t_dir, 'epoch_*.pth')):
-            os.remove(f)
-    teacher = train(preset['teacher'], t_dir, f'{method} teacher', extra_opts, args.no_train)
-    t_ckpt = last_checkpoint(t_dir)
-    result = dict(method=method, teacher=teacher, teacher_dir=t_dir, seeds={})
+    if preset.get('teacher_ckpt'):  # a pair's trained teacher: evaluated once, not trained
+        t_ckpt = preset['teacher_ckpt']
+        t_dir = osp.join(args.work_root, 'pairs', f'{method}_teacher')
+        teacher = evaluate(preset['teacher'], t_ckpt, t_dir, f'{method} teacher', extra_opts)
+    else:
+        if args.retrain_teacher and not args.no_train:
+            for f in glob.glob(osp.join(t_dir, 'epoch_*.pth')):
+                os.remove(f)
+        teacher = train(preset['teacher'], t_dir, f'{method} teacher', extra_opts, args.no_train)
+        t_ckpt = last_checkpoint(t_dir)
+    result = dict(method=method, teacher=teacher, teacher_dir=t_dir, teacher_ckpt=t_ckpt, seeds={})
     for seed in args.seeds:
         seed_opts = ['--cfg-options', f'randomness.seed={seed}', *args.cfg_options]
         runs = {}
@@ -512,16 +595,16 @@ def detection_grid(result: dict, path: str, num_images: int, score_thr: float) -
     distill = config_name(preset['distill'][0])
     if not (result['teacher'] and runs['student'][1] and runs[distill][1]):
         return  # a run is missing (--no-train)
-    columns = [('teacher', preset['teacher'], result['teacher_dir']),
-               ('student', preset['student'], runs['student'][0]),
-               (distill.replace('_mini', ''), preset['distill'][0], runs[distill][0])]
+    d_ckpt = last_checkpoint(runs[distill][0])
+    columns = [('teacher', preset['teacher'], result['teacher_ckpt']),
+               ('student', preset['student'], last_checkpoint(runs['student'][0])),
+               (distill.replace('_mini', ''), preset['distill'][0], d_ckpt)]
     cfg = Config.fromfile(osp.join(ROOT, preset['student']))
     val = cfg.val_dataloader.dataset
     img_dir = osp.join(ROOT, val.data_root, val.data_prefix.img)
     images = sorted(glob.glob(osp.join(img_dir, '*.jpg')))[:num_images]
     panels = []
-    for title, config, work_dir in columns:
-        ckpt = last_checkpoint(work_dir)
+    for title, config, ckpt in columns:
         if ckpt is None:
             return
         inferencer = build_inferencer(config, ckpt)
@@ -543,9 +626,19 @@ def detection_grid(result: dict, path: str, num_images: int, score_thr: float) -
 
 def main(argv=None) -> List[dict]:
     args = parse_args(argv)
+    pairs = [osp.abspath(p) for p in args.pairs]
+    os.chdir(ROOT)
+    for pair in pairs:
+        name = config_name(pair)
+        if name in PRESETS:
+            raise SystemExit(f'distill_report: {pair}: a built-in method is called {name}; '
+                             'use --methods for it, or rename the config')
+        PRESETS[name] = preset_from_pair(pair, args.work_root)
+    if args.methods is None:
+        args.methods = [] if pairs else sorted(PRESETS)
+    args.methods = list(args.methods) + [config_name(p) for p in pairs]
     if args.runs_dir and len(args.methods) > 1:
         raise SystemExit('--runs-dir takes one method')
-    os.chdir(ROOT)
     os.makedirs(args.out_dir, exist_ok=True)
     t0 = time.time()
     results = []

@@ -7,16 +7,13 @@ background mask and the teacher's spatial attention, as the FGD losses of a conf
 import argparse
 import os
 import os.path as osp
-import sys
 
 import torch
 from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
-sys.path.insert(0,
-                osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'projects'))
-from detkd.distill.losses import FGDLoss  # noqa: E402
-from detkd.utils import load_config  # noqa: E402
+from detkd.distill.losses import FGDLoss
+from detkd.utils import load_config
 
 
 def parse_args():

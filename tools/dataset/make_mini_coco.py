@@ -7,16 +7,10 @@ and generator version is already there (``--force`` regenerates it). Training do
 need this step: ``MiniCocoDataset`` generates the data on first use.
 """
 import argparse
-import importlib.util
-import sys
 import time
-from pathlib import Path
 
-if importlib.util.find_spec('detkd') is None:  # running from a checkout, not installed
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'projects'))
-
-from detkd.datasets.mini_coco import DEFAULT_NUM_VAL  # noqa: E402
-from detkd.datasets.mini_coco import DEFAULT_NUM_TRAIN, DEFAULT_SEED, ensure_mini_coco
+from detkd.datasets.mini_coco import (DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL, DEFAULT_SEED,
+                                      ensure_mini_coco)
 
 
 def parse_args(argv=None):

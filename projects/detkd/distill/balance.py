@@ -29,7 +29,7 @@ window by more than 2x.
 
 The cost is one backward pass per term at each probe (the forward is the step's own); with
 the default interval of 100 iterations it is a few per cent of the training time at most
-(``tools/analysis/benchmark.py`` measures it). The probe does not change the step: it only
+(``tools/benchmark/benchmark.py`` measures it). The probe does not change the step: it only
 reads gradients, with ``torch.autograd.grad``, and keeps the graph for the step's backward.
 
 Distillation configs get the hook by default: ``configs/_base_/distill/det_distill.py`` sets

@@ -1,7 +1,7 @@
 """What a distillation costs: student step, teacher forward and distillation step, per config.
 
-    python tools/analysis/benchmark.py                         # every mini distillation config
-    python tools/analysis/benchmark.py configs/mini/fgd_retina_r34_r18_mini.py --iters 20
+    python tools/benchmark/benchmark.py                         # every mini distillation config
+    python tools/benchmark/benchmark.py configs/mini/fgd_retina_r34_r18_mini.py --iters 20
 
 For each distillation config, on one fixed training batch of its dataset (the config's batch
 size), after ``--warmup`` iterations, times ``--iters``:
@@ -32,7 +32,6 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(ROOT, 'projects'))
 
 DEFAULT_CONFIGS = [
     'configs/mini/fgd_retina_r34_r18_mini.py',
