@@ -253,6 +253,23 @@ def test_distill_report_trains_a_student_shared_by_two_methods_once(monkeypatch)
     assert report.student_owner('ld') == 'ld' and report.student_owner('cwd-gfl') == 'cwd-gfl'
 
 
+def test_distill_report_resumes_from_the_last_complete_checkpoint_and_the_last_epochs_option(
+        tmp_path):
+    """A run killed while saving leaves a checkpoint cut short: the report resumes from the
+    one before (or starts over), passing it to tools/train.py explicitly; of several
+    ``train_cfg.max_epochs`` options the last one counts, as in tools/train.py."""
+    import torch
+    report = _report_module()
+    torch.save({'meta': {}}, str(tmp_path / 'epoch_1.pth'))
+    data = open(tmp_path / 'epoch_1.pth', 'rb').read()
+    (tmp_path / 'epoch_2.pth').write_bytes(data[:len(data) // 2])
+    assert report.last_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_1.pth')
+    (tmp_path / 'epoch_1.pth').write_bytes(data[:10])
+    assert report.last_checkpoint(str(tmp_path)) is None
+    opts = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'train_cfg.max_epochs=3']
+    assert report.max_epochs('configs/retinanet/retinanet_r18_mini.py', opts) == 3
+
+
 def test_distill_report_derives_the_student_alone_from_any_pair_config(tmp_path):
     """Given a pair config, the report's student-alone run is the pair config with ``model``
     set to ``model.architecture``: for every built-in pair it resolves to exactly the

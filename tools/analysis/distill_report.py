@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import time
+import zipfile
 from datetime import datetime
 from typing import List, Optional
 
@@ -219,10 +220,16 @@ def run_dir(work_root: str,
 
 
 def last_checkpoint(work_dir: str) -> Optional[str]:
-    ckpts = glob.glob(osp.join(work_dir, 'epoch_*.pth'))
-    if not ckpts:
-        return None
-    return max(ckpts, key=lambda p: int(re.findall(r'epoch_(\d+)', p)[-1]))
+    """The run's last complete epoch checkpoint. A file cut short (a run killed while saving
+    it: torch's zip archive has no central directory yet) is skipped, with a message."""
+    ckpts = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')), key=checkpoint_epoch)
+    for ckpt in reversed(ckpts):
+        if zipfile.is_zipfile(ckpt):
+            return ckpt
+        print(f'[incomplete] {ckpt}: not a complete checkpoint (killed while saving?), '
+              'skipped',
+              flush=True)
+    return None
 
 
 def wall_time(work_dir: str) -> Optional[float]:
@@ -241,7 +248,7 @@ def wall_time(work_dir: str) -> Optional[float]:
 
 def max_epochs(config: str, extra=()) -> int:
     """The run's epochs: the config's, or ``train_cfg.max_epochs=N`` among its options."""
-    for opt in extra:
+    for opt in reversed(extra):  # the last one wins, as in tools/train.py
         if opt.startswith('train_cfg.max_epochs='):
             return int(opt.split('=', 1)[1])
     from mmengine.config import Config
@@ -315,8 +322,8 @@ def train(config: str, work_dir: str, label: str, extra=(), no_train=False) -> O
         return evaluate(config, ckpt, work_dir, label, extra)
     else:
         cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir, *extra]
-        if ckpt:
-            cmd.append('--resume')
+        if ckpt:  # this checkpoint, not the work dir's last_checkpoint, which may be cut short
+            cmd += ['--resume', ckpt]
         print(f'[{"resume" if ckpt else "start"}] {label}: ' + ' '.join(cmd), flush=True)
         _run(cmd, work_dir, label, epochs)
         metrics = final_metrics(work_dir, epochs)
