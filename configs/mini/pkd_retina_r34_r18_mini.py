@@ -1,7 +1,7 @@
 # PKD on the mini dataset: RetinaNet R34 teacher -> RetinaNet R18 student, the structure of
 # configs/pkd/pkd_retina_x101_retina_r50_2x_coco.py (MMRazor's PKDLoss on the first 4 neck
 # outputs, weight 10) on the mini pair of FGD and CWD, for the comparison of the feature-level
-# methods on one pair (README, "One table to choose by").
+# methods on one pair (README, "PKD, MGD, FBKD").
 #   python tools/train.py configs/retinanet/retinanet_r34_mini.py      # the teacher, once
 #   python tools/train.py configs/mini/pkd_retina_r34_r18_mini.py
 _base_ = ['../retinanet/retinanet_r18_mini.py', '../_base_/distill/pkd.py']
