@@ -18,7 +18,7 @@ dataset: install
 test: install
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
-# the unit tests only, for the edit-test loop (about 2 minutes)
+# the unit tests only, for the edit-test loop
 test-fast: install
 	$(PY) -m pytest tests -m "not integration" $(PYTEST_ARGS)
 
