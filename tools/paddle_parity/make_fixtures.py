@@ -882,6 +882,18 @@ def resnet_vd(args):
     return a, spec, meta
 
 
+def record_backbone_neck(a, model, x):
+    """Run a Paddle detector's backbone and FPN on the batch ``x``, record their maps for
+    image 0 as ``c.backbone.i`` / ``c.neck.i`` and return the FPN maps."""
+    body = model.backbone({'image': x})
+    fpn = model.neck(body)
+    for i, t in enumerate(body):
+        a[f'c.backbone.{i}'] = to_np(t)[:1]
+    for i, t in enumerate(fpn):
+        a[f'c.neck.{i}'] = to_np(t)[:1]
+    return fpn
+
+
 def gfl_fixture(arch, yml, config, args):
     """Backbone (image 0) and FPN maps (image 0), the head's raw class and distribution
     logits per level, and its eval outputs before NMS (sigmoid scores, decoded boxes)."""
@@ -895,12 +907,7 @@ def gfl_fixture(arch, yml, config, args):
     record_input(a, 'c', image)
     with paddle.no_grad():
         x = paddle.to_tensor(image)
-        body = model.backbone({'image': x})
-        fpn = model.neck(body)
-        for i, t in enumerate(body):
-            a[f'c.backbone.{i}'] = to_np(t)[:1]
-        for i, t in enumerate(fpn):
-            a[f'c.neck.{i}'] = to_np(t)[:1]
+        fpn = record_backbone_neck(a, model, x)
         for i, (scale, feat) in enumerate(zip(head.scales_regs, fpn)):
             cls_feat, reg_feat = head.conv_feat(feat)
             a[f'c.cls_logits.{i}'] = to_np(head.gfl_head_cls(cls_feat))
@@ -964,12 +971,7 @@ def retinanet_r50(args):
     record_input(a, 'c', image)
     with paddle.no_grad():
         x = paddle.to_tensor(image)
-        body = model.backbone({'image': x})
-        fpn = model.neck(body)
-        for i, t in enumerate(body):
-            a[f'c.backbone.{i}'] = to_np(t)[:1]
-        for i, t in enumerate(fpn):
-            a[f'c.neck.{i}'] = to_np(t)[:1]
+        fpn = record_backbone_neck(a, model, x)
         cls_logits, bbox_regs = head(fpn)
         for i, (c, r) in enumerate(zip(cls_logits, bbox_regs)):
             a[f'c.cls_logits.{i}'] = to_np(c)[:1]
