@@ -16,11 +16,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_tool(args, env=None, timeout=600):
-    """Run a command from the repository root; fail the test with its output if it fails."""
+def run_tool(args, env=None, timeout=600, cwd=ROOT):
+    """Run a command from the repository root (or ``cwd``); fail the test with its output if
+    it fails."""
     full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
     proc = subprocess.run(
-        args, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)
+        args, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         pytest.fail(
             f'{" ".join(map(str, args))} exited {proc.returncode}\n'

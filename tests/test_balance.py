@@ -174,14 +174,14 @@ def test_probing_does_not_change_training(tmp_path):
 
 
 def test_distillation_configs_get_the_hook_and_can_leave_it_out():
-    cfg = load_config('configs/mini/fgd_retina_r34_r18_mini.py')
+    cfg = load_config('configs/fgd/fgd_retina_r34_r18_mini.py')
     assert [h['type'] for h in cfg.custom_hooks] == ['DistillBalanceHook']
     assert 'distill_balance_hook' not in cfg
     # options reach it before it moves
-    cfg = load_config('configs/mini/fgd_retina_r34_r18_mini.py',
+    cfg = load_config('configs/fgd/fgd_retina_r34_r18_mini.py',
                       {'distill_balance_hook.interval': 7})
     assert cfg.custom_hooks[0]['interval'] == 7
-    cfg = load_config('configs/mini/fgd_retina_r34_r18_mini.py', {'distill_balance_hook': None})
+    cfg = load_config('configs/fgd/fgd_retina_r34_r18_mini.py', {'distill_balance_hook': None})
     assert not cfg.get('custom_hooks')
     # a student with hooks of its own (EMA) keeps them
     cfg = load_config('configs/ppyoloe_plus_x_l_distill.py')

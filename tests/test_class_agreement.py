@@ -22,9 +22,9 @@ def _build(path, **options):
 
 
 @pytest.mark.parametrize('path, users', [
-    ('configs/mini/yolov3_r34_mv1_distill_mini.py', 'loss_yolov3_kd0'),
-    ('configs/mini/ld_gfl_r34vd_r18vd_mini.py', 'loss_kd'),
-    ('configs/mini/ppyoloe_plus_kd_mini.py', "the teacher's label assignment"),
+    ('configs/yolov3_kd/yolov3_r34_mv1_distill_mini.py', 'loss_yolov3_kd0'),
+    ('configs/ld/ld_gfl_r34vd_r18vd_mini.py', 'loss_kd'),
+    ('configs/ppyoloe_kd/ppyoloe_plus_kd_mini.py', "the teacher's head step handed to the student"),
 ])
 def test_logit_methods_refuse_a_teacher_of_other_classes(path, users):
     with pytest.raises(ValueError) as err:
@@ -42,12 +42,12 @@ def test_cwd_on_head_logits_is_refused_by_the_dry_run_with_the_class_counts():
             ValueError,
             match=r'loss_cwd_cls0: preds_S .* are class predictions of 7 '
             r'and 80 classes'):
-        _build('configs/mini/cwd_gfl_r34vd_r18_mini.py',
+        _build('configs/cwd/cwd_gfl_r34vd_r18_mini.py',
                **{'model.teacher.bbox_head.num_classes': 80})
 
 
 def test_feature_methods_take_a_teacher_of_other_classes():
-    algo = _build('configs/mini/fgd_retina_r34_r18_mini.py', **{
+    algo = _build('configs/fgd/fgd_retina_r34_r18_mini.py', **{
         'model.teacher.bbox_head.num_classes': 80,
         'model.inherit_teacher': []
     })
@@ -74,7 +74,7 @@ def test_a_teacher_config_of_another_class_order_is_warned_about(tmp_path):
         'train_dataloader = dict(dataset=dict(metainfo=dict(classes={!r})))\n'.format(
             detkd.__file__.rsplit('/projects/', 1)[0], reordered))
     pair = tmp_path / 'pair.py'
-    pair.write_text("_base_ = '{}/configs/mini/fgd_retina_r34_r18_mini.py'\n"
+    pair.write_text("_base_ = '{}/configs/fgd/fgd_retina_r34_r18_mini.py'\n"
                     "model = dict(teacher='{}')\n".format(
                         detkd.__file__.rsplit('/projects/', 1)[0], teacher))
     with pytest.warns(UserWarning) as record:

@@ -1,7 +1,9 @@
 """The configs, checked by construction: the COCO ones cannot be trained here (no COCO, no
 downloads), so their settings and the models they build are asserted instead; every config
 resolves as it did before the configs were laid out by role; a new pair is a few lines."""
+import copy
 import glob
+import gzip
 import json
 import os
 import os.path as osp
@@ -15,11 +17,12 @@ from mmrazor.registry import MODELS
 import detkd  # noqa: F401
 from detkd.utils import load_config
 
-# trainable students and teachers by family, and the methods' pair folders
-FAMILIES = ('retinanet', 'gfl', 'yolov3', 'fcos', 'solo', 'fgd', 'cwd', 'pkd', 'mgd', 'fbkd')
+# trainable students and teachers by family, and the methods' folders (COCO and mini pairs)
+FAMILIES = ('retinanet', 'gfl', 'yolov3', 'fcos', 'solo')
+METHODS = ('fgd', 'cwd', 'ld', 'yolov3_kd', 'ppyoloe_kd', 'pkd', 'mgd', 'fbkd')
 TRAINABLE = sorted(
-    glob.glob('configs/*.py') + glob.glob('configs/mini/*.py') +
-    [p for f in FAMILIES for p in glob.glob(f'configs/{f}/*.py')])
+    glob.glob('configs/*.py') +
+    [p for f in FAMILIES + METHODS for p in glob.glob(f'configs/{f}/*.py')])
 
 
 @pytest.fixture(scope='module')
@@ -132,6 +135,59 @@ def test_config_resolves_as_before_the_layout_by_role(path):
             assert a == b, f'{path}: {key} differs beyond its teacher'
             continue
         assert after[key] == before[key], f'{path}: {key} differs'
+
+
+SNAPSHOT_ALL = 'tests/data/resolved_configs_b0d4da7.json.gz'
+with gzip.open(SNAPSHOT_ALL, 'rt') as _f:
+    _BEFORE_BY_METHOD = json.load(_f)
+
+
+def _new_place(path: str) -> str:
+    """Where a config of commit b0d4da7 is now: the same path (the seed's front doors stay),
+    else the one file of that name in a folder of configs/ (the pairs moved into their
+    method's folder)."""
+    if osp.isfile(path):
+        return path
+    found = glob.glob(osp.join('configs', '*', osp.basename(path)))
+    assert len(found) == 1, f'{path}: not exactly one config of that name now: {found}'
+    return found[0]
+
+
+@pytest.mark.parametrize('path', sorted(_BEFORE_BY_METHOD))
+def test_every_config_resolves_as_before_the_layout_by_method(path):
+    """Every config of commit b0d4da7 (all 68, before the pairs moved into one folder per
+    method and named their teachers as ``detkd::``), resolved then, equals the config at its
+    new place, and a seed front door (``configs/fgd_retina_r101_r50.py``) equals its
+    method-folder config."""
+    before = copy.deepcopy(_BEFORE_BY_METHOD[path])
+    if before['model'].get('teacher_forward') == 'assign':
+        # changed since: the algorithm names no head method; PP-YOLOE+'s fragment declares it
+        before['model'].update(teacher_forward='head', teacher_head_step='assign_for_student')
+    new = _new_place(path)
+    assert _normalised(load_config(new).to_dict()) == before, new
+    moved = glob.glob(osp.join('configs', '*', osp.basename(path)))
+    if new == path and path.count('/') == 1 and moved:
+        assert _normalised(load_config(moved[0]).to_dict()) == before
+
+
+def test_every_method_folder_has_its_readme_and_a_metafile_entry_per_config():
+    """OpenMMLab's layout: each method's folder has a README and a metafile.yml listed in
+    model-index.yml, whose entries name every pair config of the folder, each once, with
+    files that exist."""
+    import yaml
+    index = yaml.safe_load(open('model-index.yml'))['Import']
+    assert sorted(index) == sorted(f'configs/{m}/metafile.yml' for m in METHODS)
+    for method in METHODS:
+        assert osp.isfile(f'configs/{method}/README.md'), method
+        meta = yaml.safe_load(open(f'configs/{method}/metafile.yml'))
+        collections = {c['Name'] for c in meta.get('Collections', [])}
+        configs = [m['Config'] for m in meta['Models']]
+        assert sorted(configs) == sorted(glob.glob(f'configs/{method}/*.py')), method
+        for model in meta['Models']:
+            assert model['In Collection'] in collections, model['Name']
+            for role in ('Student', 'Teacher'):
+                ref = model['Metadata'][role]['Config']
+                assert '::' in ref or osp.isfile(ref), (model['Name'], role, ref)
 
 
 # The README's "Adding a teacher/student pair" example, run as a user would: saved as a config
@@ -280,19 +336,20 @@ def test_distill_report_derives_the_student_alone_from_any_pair_config(tmp_path)
         for pair in preset['distill']:
             derived = report.preset_from_pair(pair, str(tmp_path))
             assert Config.fromfile(derived['student']).to_dict() == student, (name, pair)
-            assert derived['teacher'] == preset['teacher'] and derived['distill'] == [
-                osp.abspath(pair)
-            ]
+            # the teacher as an absolute path (``detkd::`` resolved), the same file
+            assert osp.isabs(derived['teacher']), derived['teacher']
+            assert osp.realpath(derived['teacher']) == osp.realpath(preset['teacher'])
+            assert derived['distill'] == [osp.abspath(pair)]
     with pytest.raises(SystemExit, match='not a distillation config.*model.architecture'):
         report.preset_from_pair('configs/retinanet/retinanet_r18_mini.py', str(tmp_path))
     bad = tmp_path / 'bad_teacher.py'
-    bad.write_text(f"_base_ = '{osp.abspath('configs/mini/cwd_retina_r34_r18_mini.py')}'\n"
+    bad.write_text(f"_base_ = '{osp.abspath('configs/cwd/cwd_retina_r34_r18_mini.py')}'\n"
                    "model = dict(teacher='configs/retinanet/retinanet_r343_mini.py')\n")
     with pytest.raises(SystemExit, match="model.teacher = 'configs/retinanet/retinanet_r343"):
         report.preset_from_pair(str(bad), str(tmp_path))
     # a teacher from mmdet's zoo, as the README's pair example names it
     zoo = tmp_path / 'zoo_teacher.py'
-    zoo.write_text(f"_base_ = '{osp.abspath('configs/mini/cwd_retina_r34_r18_mini.py')}'\n"
+    zoo.write_text(f"_base_ = '{osp.abspath('configs/cwd/cwd_retina_r34_r18_mini.py')}'\n"
                    "model = dict(teacher='mmdet::retinanet/retinanet_r50_fpn_1x_coco.py')\n")
     teacher = report.preset_from_pair(str(zoo), str(tmp_path))['teacher']
     assert teacher.endswith('.mim/configs/retinanet/retinanet_r50_fpn_1x_coco.py')
@@ -305,7 +362,7 @@ def test_distill_report_evaluates_a_pairs_trained_teacher_and_trains_a_missing_o
     checkpoint goes to the distillation run; one whose teacher_ckpt does not exist: the
     teacher config is trained under --work-root and its last checkpoint is used."""
     report = _report_module()
-    base = osp.abspath('configs/mini/cwd_retina_r34_r18_mini.py')
+    base = osp.abspath('configs/cwd/cwd_retina_r34_r18_mini.py')
     ckpt = tmp_path / 'teacher.pth'
     ckpt.write_bytes(b'')
     pairs = {}
@@ -330,7 +387,8 @@ def test_distill_report_evaluates_a_pairs_trained_teacher_and_trains_a_missing_o
     assert args.pairs and args.methods is None
 
     report.run_method('with_ckpt', args)
-    assert calls[0] == ('evaluate', 'configs/retinanet/retinanet_r34_mini.py', str(ckpt))
+    assert calls[0][0] == 'evaluate' and calls[0][2] == str(ckpt)
+    assert osp.realpath(calls[0][1]) == osp.realpath('configs/retinanet/retinanet_r34_mini.py')
     student, distill = calls[1:]
     assert student[1] == osp.join(osp.abspath(root), 'pairs', 'with_ckpt_student.py')
     assert distill[1] == str(pairs['with_ckpt']) and f'model.teacher_ckpt={ckpt}' in distill[3]
@@ -338,5 +396,6 @@ def test_distill_report_evaluates_a_pairs_trained_teacher_and_trains_a_missing_o
     calls.clear()
     report.run_method('without', args)
     teacher_dir = osp.join(root, 'retinanet_r34_mini')
-    assert calls[0][:3] == ('train', 'configs/retinanet/retinanet_r34_mini.py', teacher_dir)
+    assert calls[0][0] == 'train' and calls[0][2] == teacher_dir
+    assert osp.realpath(calls[0][1]) == osp.realpath('configs/retinanet/retinanet_r34_mini.py')
     assert f'model.teacher_ckpt={teacher_dir}/epoch_8.pth' in calls[2][3]

@@ -39,7 +39,7 @@ def test_channel_wise_divergence_matches_an_independent_formulation(tau):
 
 @pytest.mark.integration
 def test_cwd_mini_wiring_trains_the_student_only():
-    algo = MODELS.build(_mini_cfg('configs/mini/cwd_retina_r34_r18_mini.py'))
+    algo = MODELS.build(_mini_cfg('configs/cwd/cwd_retina_r34_r18_mini.py'))
     algo.init_weights()
     algo.train()
     torch.manual_seed(0)
@@ -155,7 +155,7 @@ def _mini_cfg(path, **overrides):
 def test_retina_cwd_with_different_channels_fails_at_build_then_trains_with_align():
     """A student FPN narrower than the teacher's: CWD's inputs would differ in shape; the
     dry run at build says so and names the connector; with it, the align conv trains."""
-    cfg = _mini_cfg('configs/mini/cwd_retina_r34_r18_mini.py')
+    cfg = _mini_cfg('configs/cwd/cwd_retina_r34_r18_mini.py')
     cfg.architecture.neck.out_channels = 32
     cfg.architecture.bbox_head.in_channels = 32
     with pytest.raises(
@@ -189,7 +189,7 @@ def _gfl_logits(detector, x):
 
 @pytest.mark.integration
 def test_gfl_cwd_distils_fpn_features_and_head_logits_of_every_level():
-    algo = MODELS.build(_mini_cfg('configs/mini/cwd_gfl_r34vd_r18_mini.py'))
+    algo = MODELS.build(_mini_cfg('configs/cwd/cwd_gfl_r34vd_r18_mini.py'))
     algo.init_weights()
     algo.train()
     torch.manual_seed(0)
@@ -213,7 +213,7 @@ def test_gfl_cwd_distils_fpn_features_and_head_logits_of_every_level():
 
 @pytest.mark.integration
 def test_gfl_cwd_gradients_reach_the_student_head_and_never_the_teacher():
-    algo = MODELS.build(_mini_cfg('configs/mini/cwd_gfl_r34vd_r18_mini.py'))
+    algo = MODELS.build(_mini_cfg('configs/cwd/cwd_gfl_r34vd_r18_mini.py'))
     algo.init_weights()
     algo.train()
     losses = algo.loss(torch.randn(2, 3, 64, 64), make_data_samples())
@@ -224,7 +224,7 @@ def test_gfl_cwd_gradients_reach_the_student_head_and_never_the_teacher():
 
 
 def test_head_records_need_the_teacher_head_to_run():
-    cfg = _mini_cfg('configs/mini/cwd_gfl_r34vd_r18_mini.py', teacher_forward='neck')
+    cfg = _mini_cfg('configs/cwd/cwd_gfl_r34vd_r18_mini.py', teacher_forward='neck')
     with pytest.raises(
             ValueError,
             match=r"loss_cwd_cls0.preds_T: the teacher recorder 'cls' "
@@ -234,7 +234,7 @@ def test_head_records_need_the_teacher_head_to_run():
 
 
 def test_a_misspelled_recorder_source_fails_at_build_with_the_valid_names():
-    cfg = _mini_cfg('configs/mini/cwd_gfl_r34vd_r18_mini.py')
+    cfg = _mini_cfg('configs/cwd/cwd_gfl_r34vd_r18_mini.py')
     cfg.distiller.teacher_recorders.cls.source = 'bbox_head.gfl_cl'
     with pytest.raises(
             KeyError,
@@ -257,7 +257,7 @@ def test_the_checkpoint_of_another_detector_does_not_load_as_the_teacher(tmp_pat
             r'bbox_head.retina_cls \(2\)'):
         MODELS.build(
             _mini_cfg(
-                'configs/mini/cwd_gfl_r34vd_r18_mini.py',
+                'configs/cwd/cwd_gfl_r34vd_r18_mini.py',
                 teacher_ckpt=path,
                 allow_random_teacher=False))
 
@@ -277,7 +277,7 @@ def test_cwd_gfl_coco_recipe_and_model():
     assert m.teacher_forward == 'head'
     assert m.architecture.backbone.init_cfg.checkpoint == 'torchvision://resnet50'
     # the seed's own teacher: Paddle's trained GFL R101vd, converted, in Paddle's layout
-    assert m.teacher == 'configs/gfl/gfl_r101vd_paddle_coco.py'
+    assert m.teacher == 'detkd::gfl/gfl_r101vd_paddle_coco.py'
     assert m.teacher_ckpt == 'checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth'
     teacher = Config.fromfile(m.teacher).model
     assert (teacher.backbone.type, teacher.backbone.variant,
@@ -305,7 +305,7 @@ def test_missing_gfl_teacher_checkpoint_says_how_to_get_it():
             match=r"gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth' does not exist. It is "
             r"PaddleDetection's trained teacher, converted: .*paddle_to_mmdet.py ARCH "
             r'SRC.pdparams checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth.* Or train '
-            r'the teacher \(python tools/train.py configs/gfl/gfl_r101vd_paddle_coco.py\)'):
+            r'the teacher \(python tools/train.py detkd::gfl/gfl_r101vd_paddle_coco.py\)'):
         MODELS.build(cfg)
     cfg.teacher_ckpt = 'work_dirs/gfl_r101vd_fpn_ms-480-800-2x-ema_coco/epoch_24.pth'
     with pytest.raises(FileNotFoundError, match=r'does not exist. Train the teacher first'):

@@ -13,7 +13,7 @@ from detkd.distill.losses import FGDLoss
 from detkd.testing import make_data_samples
 from detkd.utils import load_config
 
-FGD_MINI = 'configs/mini/fgd_retina_r34_r18_mini.py'
+FGD_MINI = 'configs/fgd/fgd_retina_r34_r18_mini.py'
 
 
 def _algo_cfg(**overrides):
@@ -311,3 +311,45 @@ def test_distillation_only_run_trains_on_the_distillation_losses_alone(trainable
     algo = MODELS.build(_algo_cfg(teacher_ckpt=None, allow_random_teacher=True))
     algo.train()
     assert 'student.loss_cls' in algo.loss(torch.randn(2, 3, 64, 64), make_data_samples())
+
+
+def test_a_teacher_head_step_is_declared_by_the_fragment_and_checked_at_build():
+    """DetDistill knows no head: the step after the teacher's head (PP-YOLOE+'s assignment)
+    is named by the config, and must be a method of the teacher's head, after its forward;
+    the old 'assign' mode says what replaced it."""
+    base = dict(teacher_ckpt=None, allow_random_teacher=True)
+    with pytest.raises(
+            ValueError,
+            match=r"teacher_forward='head' with\s+teacher_head_step="
+            r"'assign_for_student'"):
+        MODELS.build(_algo_cfg(teacher_forward='assign', **base))
+    with pytest.raises(
+            ValueError,
+            match=r"teacher_head_step='assign_for_student'.*RetinaHead"
+            r"\) has no such method"):
+        MODELS.build(
+            _algo_cfg(teacher_forward='head', teacher_head_step='assign_for_student', **base))
+    with pytest.raises(ValueError, match=r"runs on the head's outputs: set teacher_forward="):
+        MODELS.build(_algo_cfg(teacher_head_step='loss_by_feat', **base))
+
+
+def test_teacher_head_step_runs_after_the_head_forward_with_the_data_samples(monkeypatch):
+    """With a head step, each training step calls it on the teacher's head outputs and the
+    batch's data samples (not in the build-time dry run, which has none)."""
+    from mmdet.models.dense_heads import RetinaHead
+    calls = []
+    monkeypatch.setattr(
+        RetinaHead,
+        'remember_for_student',
+        lambda self, cls_scores, bbox_preds, samples: calls.append((len(cls_scores), samples)),
+        raising=False)
+    algo = MODELS.build(
+        _algo_cfg(
+            teacher_ckpt=None,
+            allow_random_teacher=True,
+            teacher_forward='head',
+            teacher_head_step='remember_for_student'))
+    assert calls == []  # the dry run has no data samples
+    samples = make_data_samples(2, (128, 128))
+    algo.loss(torch.rand(2, 3, 128, 128), samples)
+    assert len(calls) == 1 and calls[0] == (5, samples)

@@ -12,9 +12,9 @@ from detkd.utils import load_config
 pytestmark = pytest.mark.integration  # whole detectors: `make test-fast` skips them
 
 PAIRS = {
-    'yolov3': ('configs/mini/yolov3_r34_mv1_distill_mini.py',
+    'yolov3': ('configs/yolov3_kd/yolov3_r34_mv1_distill_mini.py',
                ['loss_yolov3_kd0', 'loss_yolov3_kd1', 'loss_yolov3_kd2']),
-    'ld': ('configs/mini/ld_gfl_r34vd_r18vd_mini.py', ['loss_ld', 'loss_ld_vlr', 'loss_kd']),
+    'ld': ('configs/ld/ld_gfl_r34vd_r18vd_mini.py', ['loss_ld', 'loss_ld_vlr', 'loss_kd']),
 }
 
 

@@ -17,7 +17,7 @@ from detkd.distill.losses import (PPYOLOELogitsLoss, ppyoloe_box_distill, ppyolo
                                   ppyoloe_dfl_distill, ppyoloe_kd_distill)
 from detkd.distill.losses.ppyoloe_kd import kd_class_factor
 
-MINI = 'configs/mini/ppyoloe_plus_kd_mini.py'
+MINI = 'configs/ppyoloe_kd/ppyoloe_plus_kd_mini.py'
 
 
 @pytest.fixture(autouse=True)
@@ -267,13 +267,14 @@ def test_coco_pairs_are_the_seeds(path, teacher, student):
     cfg = Config.fromfile(path)
     m = cfg.model
     widths = dict(m=0.75, l=1.0, x=1.25)
-    assert m.teacher == f'configs/ppyoloe/ppyoloe_plus_{teacher}_80e_coco.py'
+    assert m.teacher == f'detkd::ppyoloe/ppyoloe_plus_{teacher}_80e_coco.py'
     assert m.teacher_ckpt == f'checkpoints/ppyoloe_plus_{teacher}_80e_coco_paddle.pth'
     assert m.architecture.backbone.width_mult == widths[student]
     assert m.architecture.init_cfg.checkpoint == (
         f'checkpoints/ppyoloe_crn_{student}_obj365_paddle.pth')
     assert cfg.load_from is None
-    assert (m.teacher_forward, m.loss_scale, m.teacher_norm_eval) == ('assign', 0.125, True)
+    assert (m.teacher_forward, m.teacher_head_step, m.loss_scale,
+            m.teacher_norm_eval) == ('head', 'assign_for_student', 0.125, True)
     losses = m.distiller.distill_losses
     assert [losses[f'loss_logits_{t}'].loss_weight
             for t in ('cls', 'box', 'dfl', 'kd')] == [4.0, 10.0, 2.0, 80000.0]
@@ -291,11 +292,11 @@ def test_coco_pairs_are_the_seeds(path, teacher, student):
                                          ('feat', ('loss_logits', )),
                                          ('assign', ('loss_fgd_neck', 'loss_logits'))])
 def test_mini_ablations_switch_one_part_off(variant, off):
-    cfg = Config.fromfile(f'configs/mini/ppyoloe_plus_kd_{variant}_mini.py')
+    cfg = Config.fromfile(f'configs/ppyoloe_kd/ppyoloe_plus_kd_{variant}_mini.py')
     for name, loss in cfg.model.distiller.distill_losses.items():
         assert (loss.loss_weight == 0) == name.startswith(off), name
     # the teacher still assigns for the student after the static epochs
-    assert cfg.model.teacher_forward == 'assign'
+    assert cfg.model.teacher_head_step == 'assign_for_student'
     assert cfg.model.distiller.distill_losses.loss_logits_kd.ref_num_classes == 80
 
 

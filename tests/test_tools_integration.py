@@ -118,7 +118,7 @@ def test_dist_train_two_cpu_processes(tmp_path):
 def test_fgd_attention_tool_draws_every_level(python, tmp_path):
     out = tmp_path / 'att.png'
     proc = run_tool([
-        python, 'tools/analysis/fgd_attention.py', 'configs/mini/fgd_retina_r34_r18_mini.py',
+        python, 'tools/analysis/fgd_attention.py', 'configs/fgd/fgd_retina_r34_r18_mini.py',
         '--index', '3', '--out',
         str(out), '--cfg-options', 'model.teacher_ckpt=None', 'model.allow_random_teacher=True'
     ])
@@ -133,8 +133,8 @@ def test_distill_run_exports_a_plain_student_that_mmdet_evaluates_identically(py
     mmdet's init_detector and tools/test.py with the student config gives the in-run mAP."""
     work_dir = str(tmp_path / 'fgd')
     run_tool([
-        python, 'tools/train.py', 'configs/mini/fgd_retina_r34_r18_mini.py', '--work-dir',
-        work_dir, '--cfg-options', 'model.teacher_ckpt=None', 'model.allow_random_teacher=True',
+        python, 'tools/train.py', 'configs/fgd/fgd_retina_r34_r18_mini.py', '--work-dir', work_dir,
+        '--cfg-options', 'model.teacher_ckpt=None', 'model.allow_random_teacher=True',
         *short_options('model.architecture')
     ])
     in_run = read_logged_metrics(work_dir)
@@ -166,13 +166,14 @@ def test_train_with_amp_runs_a_pair_in_bfloat16_on_the_cpu(python, tmp_path):
     losses in float32; the run trains, stays finite and evaluates."""
     work_dir = str(tmp_path / 'amp')
     proc = run_tool([
-        python, 'tools/train.py', 'configs/mini/cwd_retina_r34_r18_mini.py', '--amp', '--work-dir',
+        python, 'tools/train.py', 'configs/cwd/cwd_retina_r34_r18_mini.py', '--amp', '--work-dir',
         work_dir, '--cfg-options', 'model.teacher_ckpt=None', 'model.allow_random_teacher=True',
-        *short_options('model.architecture')
+        *short_options('model.architecture'), 'train_dataloader.dataset.indices=8'
     ])
     assert 'optim_wrapper.type=BFloat16AmpOptimWrapper' in proc.stdout
     text, losses = _losses_from_log(work_dir)
-    assert len(losses) == 4 and all(math.isfinite(v) for v in losses), losses
+    # 8 images in batches of 4 (bfloat16 is emulated on most CPUs: slow)
+    assert len(losses) == 2 and all(math.isfinite(v) for v in losses), losses
     assert re.search(r'distill\.loss_cwd_fpn0: [\d.]+', text)
     assert 'bbox_mAP' in read_logged_metrics(work_dir)
 
@@ -182,7 +183,7 @@ def test_distill_resume_matches_an_uninterrupted_run(python, tmp_path):
     an uninterrupted run ends: student, optimizer, LR schedule and the losses' own trainable
     parameters (FGD's context blocks) all come back from the checkpoint."""
     import torch
-    fgd = 'configs/mini/fgd_retina_r34_r18_mini.py'
+    fgd = 'configs/fgd/fgd_retina_r34_r18_mini.py'
     # no random flip: MMEngine does not restore the augmentations' RNG state on resume
     # (neither does mmdet), and the comparison is about what the checkpoint restores
     opts = [
@@ -232,7 +233,7 @@ def test_two_process_distillation_matches_one_process_with_the_same_total_batch(
     import torch
     from mmengine.config import Config
     from mmrazor.registry import MODELS
-    fgd = 'configs/mini/fgd_retina_r34_r18_mini.py'
+    fgd = 'configs/fgd/fgd_retina_r34_r18_mini.py'
     model_cfg = Config.fromfile(fgd).model
     model_cfg.update(teacher_ckpt=None, allow_random_teacher=True)
     torch.manual_seed(0)
@@ -284,7 +285,7 @@ def test_gfl_cwd_with_ema_trains_evaluates_and_exports_the_evaluated_student(pyt
     import torch
     root = osp.dirname(osp.dirname(osp.abspath(__file__)))
     cfg = tmp_path / 'cwd_gfl_ema.py'
-    cfg.write_text(f"_base_ = '{root}/configs/mini/cwd_gfl_r34vd_r18_mini.py'\n"
+    cfg.write_text(f"_base_ = '{root}/configs/cwd/cwd_gfl_r34vd_r18_mini.py'\n"
                    "custom_hooks = [dict(type='EMAHook', ema_type='ExponentialMovingAverage',\n"
                    "                     momentum=0.0002, update_buffers=True, priority=49)]\n")
     work_dir = str(tmp_path / 'run')
@@ -322,8 +323,8 @@ def test_ppyoloe_distillation_with_teacher_assignment_trains_and_evaluates(pytho
     step; all losses logged, the student evaluated, no teacher in the checkpoint."""
     work_dir = str(tmp_path / 'ppyoloe_kd')
     run_tool([
-        python, 'tools/train.py', 'configs/mini/ppyoloe_plus_kd_mini.py', '--work-dir', work_dir,
-        '--cfg-options', 'model.teacher_ckpt=None', 'model.allow_random_teacher=True',
+        python, 'tools/train.py', 'configs/ppyoloe_kd/ppyoloe_plus_kd_mini.py', '--work-dir',
+        work_dir, '--cfg-options', 'model.teacher_ckpt=None', 'model.allow_random_teacher=True',
         'model.teacher.bbox_head.static_assigner_epoch=0',
         'model.architecture.bbox_head.static_assigner_epoch=0',
         *short_options('model.architecture')
@@ -364,7 +365,7 @@ def test_distill_report_trains_resumes_and_reports_gain_over_seeds(python, tmp_p
     # a user's own pair config, outside configs/: its student alone is derived from it, its
     # teacher (checkpoint not there yet) is the teacher config's run under --work-root
     pair = tmp_path / 'my_pair.py'
-    pair.write_text(f"_base_ = '{osp.abspath('configs/mini/cwd_retina_r34_r18_mini.py')}'\n"
+    pair.write_text(f"_base_ = '{osp.abspath('configs/cwd/cwd_retina_r34_r18_mini.py')}'\n"
                     f"model = dict(teacher_ckpt='{tmp_path}/not_trained_here.pth')\n")
     mine = run_tool([
         python, 'tools/analysis/distill_report.py',
@@ -432,8 +433,8 @@ def test_distill_report_survives_a_kill_and_a_kill_during_the_final_evaluation(p
 def test_benchmark_tool_reports_ratio_losses_and_memory(python, tmp_path):
     out = str(tmp_path / 'bench')
     run_tool([
-        python, 'tools/benchmark/benchmark.py', 'configs/mini/ppyoloe_plus_kd_mini.py', '--iters',
-        '1', '--warmup', '0', '--threads', '1', '--out', out
+        python, 'tools/benchmark/benchmark.py', 'configs/ppyoloe_kd/ppyoloe_plus_kd_mini.py',
+        '--iters', '1', '--warmup', '0', '--threads', '1', '--out', out
     ])
     table = open(out + '.md').read()
     assert 'ppyoloe_plus_kd_mini.py' in table and 'ratio' in table

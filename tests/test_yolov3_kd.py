@@ -328,6 +328,6 @@ def test_ref_num_classes_makes_the_class_gradient_independent_of_the_class_count
 def test_the_yolov3_fragment_sums_over_images_and_scales_classes_to_80():
     from mmengine.config import Config
     for path in ('configs/yolov3_r34_mv1_distill.py',
-                 'configs/mini/yolov3_r34_mv1_distill_mini.py'):
+                 'configs/yolov3_kd/yolov3_r34_mv1_distill_mini.py'):
         for loss in Config.fromfile(path).model.distiller.distill_losses.values():
             assert (loss.image_reduction, loss.ref_num_classes) == ('sum', 80), path

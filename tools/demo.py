@@ -12,6 +12,8 @@ saved as Markdown and as a PNG chart in the work dir.
     python tools/demo.py --preset yolov3        # YOLOv3 KD, YOLOv3 R34 -> MobileNetV1 (mini)
     python tools/demo.py --preset ld            # LD, GFL R34vd -> R18vd (mini)
     python tools/demo.py --preset ppyoloe       # PP-YOLOE+ logits + FGD, mini widths 0.375 -> 0.25
+    python tools/demo.py --preset pkd           # also mgd, fbkd, fgd-fcos, fgd-mixed: every
+                                                # Report name in configs/*/metafile.yml
     python tools/demo.py --teacher T.py --student S.py --distill D.py [--distill D2.py]
 """
 import argparse
@@ -92,10 +94,11 @@ def main():
     preset = dict(PRESETS[args.preset])
     method = args.preset
     if args.teacher or args.student or args.distill:
+        # your files, from the directory you run in (the built-in ones are the tools' own)
+        given = dict(teacher=args.teacher, student=args.student, distill=args.distill)
         preset.update({
-            k: v
-            for k, v in (('teacher', args.teacher), ('student', args.student), ('distill',
-                                                                                args.distill)) if v
+            k: [report.user_file(p) for p in v] if k == 'distill' else report.user_file(v)
+            for k, v in given.items() if v
         })
         method = 'custom'
         PRESETS[method] = preset

@@ -12,7 +12,7 @@ custom_imports = dict(imports=['detkd'], allow_failed_imports=False)
 model = _base_.pop('distill')
 model.update(
     architecture=_base_.model,
-    teacher='configs/solo/solo_r101_fpn_3x_coco.py',
+    teacher='detkd::solo/solo_r101_fpn_3x_coco.py',
     teacher_ckpt='work_dirs/solo_r101_fpn_3x_coco/epoch_36.pth',
     inherit_teacher=('neck', 'mask_head'),
     distiller=dict(

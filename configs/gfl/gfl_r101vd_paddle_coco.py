@@ -6,7 +6,7 @@
 #       checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth
 #   python tools/test.py configs/gfl/gfl_r101vd_paddle_coco.py \
 #       checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth
-# As a pair's teacher: teacher='configs/gfl/gfl_r101vd_paddle_coco.py',
+# As a pair's teacher: teacher='detkd::gfl/gfl_r101vd_paddle_coco.py',
 # teacher_ckpt='checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth'.
 #
 # The recipe is ./gfl_r101vd_fpn_ms-480-800-2x-ema_coco.py's (2x, multi-scale 480-800, EMA); the

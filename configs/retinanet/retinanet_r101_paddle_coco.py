@@ -6,7 +6,7 @@
 #       retinanet_r101_fpn_2x_coco.pdparams checkpoints/retinanet_r101_fpn_2x_coco_paddle.pth
 #   python tools/test.py configs/retinanet/retinanet_r101_paddle_coco.py \
 #       checkpoints/retinanet_r101_fpn_2x_coco_paddle.pth
-# As a pair's teacher: teacher='configs/retinanet/retinanet_r101_paddle_coco.py',
+# As a pair's teacher: teacher='detkd::retinanet/retinanet_r101_paddle_coco.py',
 # teacher_ckpt='checkpoints/retinanet_r101_fpn_2x_coco_paddle.pth'; FGD's inheriting needs a
 # student of the same layout (./retinanet_r50_paddle_coco.py), as the seed's.
 _base_ = './retinanet_r50_paddle_coco.py'

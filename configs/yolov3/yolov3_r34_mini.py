@@ -12,7 +12,7 @@
 # a YOLOv3 still puts objectness < 0.5 on most GT boxes' anchors (it learns objectness
 # slowly: one positive anchor per box against thousands of negatives), so the distillation
 # taught the student to miss them. tools/analysis/yolov3_objectness.py measures it; the
-# README's YOLOv3 section has the figures.
+# configs/yolov3_kd/README.md has the figures.
 _base_ = [
     '../_base_/models/yolov3_mv1_mini.py', '../_base_/datasets/mini_coco.py',
     '../_base_/schedules/schedule_mini.py', '../_base_/default_runtime_mini.py'

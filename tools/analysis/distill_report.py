@@ -1,6 +1,8 @@
 """The gain of every distillation method on the mini dataset, in one command.
 
-For each method (a preset: teacher, student, distillation configs), trains the teacher once
+For each method (teacher, student, distillation configs: the mini entries of the method
+folders' metafiles, ``configs/<method>/metafile.yml``, grouped by ``Metadata.Report``, in the
+order of ``model-index.yml``; or a pair config given on the command line), trains the teacher once
 (or reuses it), then for each seed the student alone and each distillation with the same
 schedule and seed; evaluates all (the COCO evaluation at the end of training, which
 tools/test.py reproduces); and writes one Markdown table, a chart of the gains, the training
@@ -11,6 +13,10 @@ images with the teacher's, the student's and the distilled student's detections)
     python tools/analysis/distill_report.py --methods fgd ld --seeds 0 1 2
     python tools/analysis/distill_report.py --no-train            # report what exists
     python tools/analysis/distill_report.py my_pair.py --seeds 0 1 2   # your own pair
+    python .../detkd/.mim/tools/analysis/distill_report.py detkd::fgd/fgd_retina_r34_r18_mini.py
+
+Runs and the report go under the directory the command runs from (``work_dirs/``, as mmdet's
+tools), wherever the tool itself is: in the repository or in an installed package's ``.mim``.
 
 A pair config (any distillation config: ``model.architecture`` the student, ``model.teacher``
 the teacher's config path) is a method of its own, named after the file: its student alone is
@@ -43,71 +49,54 @@ from typing import List, Optional
 from detkd.utils import read_balance, read_logged_metrics
 from detkd.utils.config import config_path
 
+# the tools' root: the repository, or an installed package's .mim (configs/, tools/ and
+# model-index.yml side by side in both)
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOLS = osp.join(ROOT, 'tools')
 
 METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l')
 GAIN_METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_s', 'bbox_mAP_l')
-_RETINA = dict(
-    teacher='configs/retinanet/retinanet_r34_mini.py',
-    student='configs/retinanet/retinanet_r18_mini.py')
-PRESETS = {
-    'fgd':
-    dict(
-        _RETINA,
-        distill=[
-            'configs/mini/fgd_retina_r34_r18_mini.py',
-            'configs/mini/fgd_retina_r34_r18_noinherit_mini.py'
-        ]),
-    'cwd-retina':
-    dict(_RETINA, distill=['configs/mini/cwd_retina_r34_r18_mini.py']),
-    # the field's other feature-level distillers on the same pair (MMRazor's losses)
-    'pkd':
-    dict(_RETINA, distill=['configs/mini/pkd_retina_r34_r18_mini.py']),
-    'mgd':
-    dict(_RETINA, distill=['configs/mini/mgd_retina_r34_r18_mini.py']),
-    'fbkd':
-    dict(_RETINA, distill=['configs/mini/fbkd_retina_r34_r18_mini.py']),
-    # FGD on an anchor-free detector
-    'fgd-fcos':
-    dict(
-        teacher='configs/fcos/fcos_r34_mini.py',
-        student='configs/fcos/fcos_r18_mini.py',
-        distill=['configs/mini/fgd_fcos_r34_r18_mini.py']),
-    # FGD between different detectors: the GFL teacher of CWD GFL and LD, the RetinaNet student
-    'fgd-mixed':
-    dict(
-        teacher='configs/gfl/gfl_r34vd_mini.py',
-        student='configs/retinanet/retinanet_r18_mini.py',
-        distill=['configs/mini/fgd_gfl_r34vd_retina_r18_mini.py']),
-    'cwd-gfl':
-    dict(
-        teacher='configs/gfl/gfl_r34vd_mini.py',
-        student='configs/gfl/gfl_r18_mini.py',
-        distill=['configs/mini/cwd_gfl_r34vd_r18_mini.py']),
-    'yolov3':
-    dict(
-        teacher='configs/yolov3/yolov3_r34_mini.py',
-        student='configs/yolov3/yolov3_mv1_mini.py',
-        distill=[
-            'configs/mini/yolov3_r34_mv1_distill_mini.py',
-            'configs/mini/yolov3_r34_mv1_distill_soft_mini.py',
-            'configs/mini/yolov3_r34_mv1_distill_only_mini.py'
-        ]),
-    'ld':
-    dict(
-        teacher='configs/gfl/gfl_r34vd_mini.py',
-        student='configs/gfl/gfl_r18vd_mini.py',
-        distill=['configs/mini/ld_gfl_r34vd_r18vd_mini.py']),
-    'ppyoloe':
-    dict(
-        teacher='configs/ppyoloe/ppyoloe_plus_mini_teacher.py',
-        student='configs/ppyoloe/ppyoloe_plus_mini.py',
-        distill=[
-            'configs/mini/ppyoloe_plus_kd_mini.py', 'configs/mini/ppyoloe_plus_kd_logits_mini.py',
-            'configs/mini/ppyoloe_plus_kd_feat_mini.py',
-            'configs/mini/ppyoloe_plus_kd_assign_mini.py'
-        ]),
-}
+
+
+def repo_file(path: str) -> str:
+    """A file the built-in methods name (``configs/...``, relative to ``ROOT``) or a config
+    reference (``detkd::``/``mmdet::``; absolute), as a path that works from any directory."""
+    path = config_path(path)
+    return path if osp.isabs(path) else osp.join(ROOT, path)
+
+
+def user_file(path: str) -> str:
+    """A config given on the command line: a path from the working directory or a package
+    reference (``detkd::``, ``mmdet::``), as an absolute path."""
+    return osp.abspath(config_path(path))
+
+
+def load_presets(index: str = osp.join(ROOT, 'model-index.yml')) -> dict:
+    """The built-in mini methods: every metafile entry with ``Metadata.Report`` (the method's
+    name) is one of its distillation configs; the method's teacher and student are the
+    entries' ``Metadata.Teacher.Config`` / ``Student.Config``, the same for all of them."""
+    import yaml
+    with open(index) as f:
+        metafiles = yaml.safe_load(f)['Import']
+    presets = {}
+    for metafile in metafiles:
+        with open(osp.join(ROOT, metafile)) as f:
+            models = yaml.safe_load(f).get('Models') or []
+        for model in models:
+            meta = model.get('Metadata') or {}
+            if not meta.get('Report'):
+                continue
+            pair = dict(teacher=meta['Teacher']['Config'], student=meta['Student']['Config'])
+            preset = presets.setdefault(meta['Report'], dict(pair, distill=[]))
+            if {k: preset[k] for k in pair} != pair:
+                raise ValueError(f"{metafile}: {model['Name']} is in method {meta['Report']} "
+                                 f'but names another teacher or student ({pair}) than its '
+                                 f'first entry ({preset["teacher"]}, {preset["student"]})')
+            preset['distill'].append(model['Config'])
+    return presets
+
+
+PRESETS = load_presets()
 FINAL = 'report_final.json'  # a run's final evaluation, as the report found it
 _PROGRESS = re.compile(r'Epoch\(train\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\].*?eta: (\S+)')
 _LOG_TIME = re.compile(r'^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)')
@@ -170,6 +159,7 @@ def preset_from_pair(pair: str, work_root: str) -> dict:
     ``model`` set to ``model.architecture``, written under ``<work_root>/pairs``) and itself.
     Exits with a message when the config is not one the report can read."""
     from mmengine.config import Config
+    pair = user_file(pair)
     if not osp.isfile(pair):
         raise SystemExit(f'distill_report: no config file {pair}')
     cfg = Config.fromfile(pair)
@@ -179,15 +169,16 @@ def preset_from_pair(pair: str, work_root: str) -> dict:
         raise SystemExit(
             f'distill_report: {pair} is not a distillation config the report can read: it '
             'needs model.architecture (the student, a model dict, as '
-            "`model.update(architecture=_base_.model, ...)` in configs/mini/*.py) and "
+            "`model.update(architecture=_base_.model, ...)` in configs/fgd/*_mini.py) and "
             "model.teacher (the teacher's config file). The built-in methods are: " +
             ', '.join(sorted(PRESETS)))
-    teacher_file = config_path(teacher, osp.dirname(pair))
-    if not osp.isfile(osp.join(ROOT, teacher_file)):
+    teacher_file = osp.abspath(config_path(teacher, osp.dirname(pair)))
+    if not osp.isfile(teacher_file):
         raise SystemExit(f"distill_report: {pair}: model.teacher = '{teacher}' is not a "
-                         f'config file (the report runs from {ROOT}: give a path from there, '
-                         "one relative to the pair config starting with '.', an absolute one "
-                         "or mmdet's `mmdet::<dir>/<config>.py`)")
+                         f'config file (give a path from the directory you run from, '
+                         f'{os.getcwd()}, one relative to the pair config starting with '
+                         "'.', an absolute one, or a package's `detkd::<dir>/<config>.py`, "
+                         '`mmdet::<dir>/<config>.py`)')
     student = Config(dict(cfg.to_dict(), model=arch))
     for key in DISTILL_ONLY_KEYS:
         student.pop(key, None)
@@ -197,9 +188,9 @@ def preset_from_pair(pair: str, work_root: str) -> dict:
     student.dump(path)
     ckpt = model.get('teacher_ckpt')
     url = ckpt and ckpt.startswith(('http://', 'https://'))
-    if ckpt and not (url or osp.isfile(osp.join(ROOT, ckpt))):
+    if ckpt and not (url or osp.isfile(ckpt)):
         ckpt = None  # not there yet: the report trains the teacher config
-    return dict(teacher=teacher_file, student=path, distill=[osp.abspath(pair)], teacher_ckpt=ckpt)
+    return dict(teacher=teacher_file, student=path, distill=[pair], teacher_ckpt=ckpt)
 
 
 def student_owner(method: str) -> str:
@@ -252,7 +243,7 @@ def max_epochs(config: str, extra=()) -> int:
         if opt.startswith('train_cfg.max_epochs='):
             return int(opt.split('=', 1)[1])
     from mmengine.config import Config
-    return Config.fromfile(osp.join(ROOT, config)).train_cfg.max_epochs
+    return Config.fromfile(repo_file(config)).train_cfg.max_epochs
 
 
 def final_metrics(work_dir: str, epochs: int) -> Optional[dict]:
@@ -285,8 +276,7 @@ def _run(cmd: List[str], work_dir: str, label: str, epochs: int) -> None:
     per logged training iteration."""
     t0 = time.time()
     with open(osp.join(work_dir, 'report_train.out'), 'a') as out:
-        proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for line in proc.stdout:
             out.write(line)
             m = _PROGRESS.search(line)
@@ -321,7 +311,11 @@ def train(config: str, work_dir: str, label: str, extra=(), no_train=False) -> O
         # trained to the end, stopped before its evaluation was logged: evaluate, no retraining
         return evaluate(config, ckpt, work_dir, label, extra)
     else:
-        cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir, *extra]
+        cmd = [
+            sys.executable,
+            osp.join(TOOLS, 'train.py'),
+            repo_file(config), '--work-dir', work_dir, *extra
+        ]
         if ckpt:  # this checkpoint, not the work dir's last_checkpoint, which may be cut short
             cmd += ['--resume', ckpt]
         print(f'[{"resume" if ckpt else "start"}] {label}: ' + ' '.join(cmd), flush=True)
@@ -348,7 +342,11 @@ def evaluate(config: str, ckpt: str, work_dir: str, label: str, extra=()) -> dic
     os.makedirs(work_dir, exist_ok=True)
     t0 = time.time()
     eval_dir = osp.join(work_dir, 'final_eval')
-    cmd = [sys.executable, 'tools/test.py', config, ckpt, '--work-dir', eval_dir, *extra]
+    cmd = [
+        sys.executable,
+        osp.join(TOOLS, 'test.py'),
+        repo_file(config), ckpt, '--work-dir', eval_dir, *extra
+    ]
     print(f'[evaluate] {label}: ' + ' '.join(cmd), flush=True)
     _run(cmd, work_dir, label, 0)
     metrics = read_logged_metrics(eval_dir)
@@ -572,7 +570,7 @@ def loss_chart(result: dict, path: str) -> None:
         scale = 1.0
         if name != 'student':
             cfg = Config.fromfile(
-                osp.join(ROOT, [
+                repo_file([
                     c for c in PRESETS[result['method']]['distill'] if config_name(c) == name
                 ][0]))
             scale = cfg.model.get('loss_scale', 1.0)
@@ -606,15 +604,15 @@ def detection_grid(result: dict, path: str, num_images: int, score_thr: float) -
     columns = [('teacher', preset['teacher'], result['teacher_ckpt']),
                ('student', preset['student'], last_checkpoint(runs['student'][0])),
                (distill.replace('_mini', ''), preset['distill'][0], d_ckpt)]
-    cfg = Config.fromfile(osp.join(ROOT, preset['student']))
+    cfg = Config.fromfile(repo_file(preset['student']))
     val = cfg.val_dataloader.dataset
-    img_dir = osp.join(ROOT, val.data_root, val.data_prefix.img)
+    img_dir = osp.join(val.data_root, val.data_prefix.img)
     images = sorted(glob.glob(osp.join(img_dir, '*.jpg')))[:num_images]
     panels = []
     for title, config, ckpt in columns:
         if ckpt is None:
             return
-        inferencer = build_inferencer(config, ckpt)
+        inferencer = build_inferencer(repo_file(config), ckpt)
         out = inferencer(images, return_vis=True, no_save_vis=True, pred_score_thr=score_thr)
         panels.append((title, out['visualization']))
     fig, axes = plt.subplots(
@@ -633,8 +631,7 @@ def detection_grid(result: dict, path: str, num_images: int, score_thr: float) -
 
 def main(argv=None) -> List[dict]:
     args = parse_args(argv)
-    pairs = [osp.abspath(p) for p in args.pairs]
-    os.chdir(ROOT)
+    pairs = [user_file(p) for p in args.pairs]
     for pair in pairs:
         name = config_name(pair)
         if name in PRESETS:

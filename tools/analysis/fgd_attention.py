@@ -1,7 +1,7 @@
 """Draw what FGD attends to, for one image: per FPN level, the foreground mask, the
 background mask and the teacher's spatial attention, as the FGD losses of a config see them.
 
-    python tools/analysis/fgd_attention.py configs/mini/fgd_retina_r34_r18_mini.py \
+    python tools/analysis/fgd_attention.py configs/fgd/fgd_retina_r34_r18_mini.py \
         --index 3 --out work_dirs/fgd_attention.png [--cfg-options model.teacher_ckpt=...]
 """
 import argparse

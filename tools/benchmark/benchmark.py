@@ -1,7 +1,7 @@
 """What a distillation costs: student step, teacher forward and distillation step, per config.
 
     python tools/benchmark/benchmark.py                         # every mini distillation config
-    python tools/benchmark/benchmark.py configs/mini/fgd_retina_r34_r18_mini.py --iters 20
+    python tools/benchmark/benchmark.py configs/fgd/fgd_retina_r34_r18_mini.py --iters 20
 
 For each distillation config, on one fixed training batch of its dataset (the config's batch
 size), after ``--warmup`` iterations, times ``--iters``:
@@ -31,18 +31,16 @@ import subprocess
 import sys
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 DEFAULT_CONFIGS = [
-    'configs/mini/fgd_retina_r34_r18_mini.py',
-    'configs/mini/cwd_retina_r34_r18_mini.py',
-    'configs/mini/cwd_gfl_r34vd_r18_mini.py',
-    'configs/mini/ld_gfl_r34vd_r18vd_mini.py',
-    'configs/mini/yolov3_r34_mv1_distill_mini.py',
-    'configs/mini/ppyoloe_plus_kd_mini.py',
-    'configs/mini/pkd_retina_r34_r18_mini.py',
-    'configs/mini/mgd_retina_r34_r18_mini.py',
-    'configs/mini/fbkd_retina_r34_r18_mini.py',
+    'detkd::fgd/fgd_retina_r34_r18_mini.py',
+    'detkd::cwd/cwd_retina_r34_r18_mini.py',
+    'detkd::cwd/cwd_gfl_r34vd_r18_mini.py',
+    'detkd::ld/ld_gfl_r34vd_r18vd_mini.py',
+    'detkd::yolov3_kd/yolov3_r34_mv1_distill_mini.py',
+    'detkd::ppyoloe_kd/ppyoloe_plus_kd_mini.py',
+    'detkd::pkd/pkd_retina_r34_r18_mini.py',
+    'detkd::mgd/mgd_retina_r34_r18_mini.py',
+    'detkd::fbkd/fbkd_retina_r34_r18_mini.py',
 ]
 MODES = ('base', 'student', 'teacher', 'distill')
 
@@ -102,7 +100,7 @@ def measure(config: str, mode: str, args) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    cfg = load_config(osp.join(ROOT, config))
+    cfg = load_config(config)
     with DefaultScope.overwrite_default_scope('mmdet'):
         data = one_batch(cfg)
     out = dict(config=config, mode=mode)
@@ -185,7 +183,7 @@ def run_all(args) -> list:
                 str(args.warmup), '--device', args.device, '--threads',
                 str(args.threads)
             ]
-            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True)
             lines = [line for line in proc.stdout.splitlines() if line.startswith('{')]
             if proc.returncode or not lines:
                 raise RuntimeError(f'{config} ({mode}) failed:\n{proc.stderr[-3000:]}')

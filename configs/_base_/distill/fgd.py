@@ -6,7 +6,7 @@
 # the teacher's (FGD's inheriting strategy, for a teacher of the same architecture there).
 # The authors' other detector families (configs/fgd/) change the weights, the levels and the
 # inherited modules in their pair configs. The losses' channels are 256 (the COCO FPNs); a pair
-# of other widths sets them (see configs/mini/fgd_retina_r34_r18_mini.py). How a pair config
+# of other widths sets them (see configs/fgd/fgd_retina_r34_r18_mini.py). How a pair config
 # uses it: see det_distill.py.
 _base_ = './det_distill.py'
 __levels = range(5)

@@ -4,9 +4,9 @@
 # and FGD on the three neck outputs (normalize on, T 0.5, alpha 1e-5, beta 5e-6, gamma 1e-5,
 # lambda 5e-8, weight 1, an align conv where the widths differ), on the student's positives.
 # - Teacher assignment: the teacher runs backbone, neck and head forward and, after the static
-#   epochs, its task-aligned assigner (teacher_forward='assign'; no teacher loss); a delivery
-#   hands that assignment to the student's own loss and to the logits terms. During the static
-#   epochs the student assigns itself (ATSS), as Paddle.
+#   epochs, its task-aligned assigner (teacher_head_step='assign_for_student'; no teacher
+#   loss); a delivery hands that assignment to the student's own loss and to the logits
+#   terms. During the static epochs the student assigns itself (ATSS), as Paddle.
 # - Whole loss x0.125 (loss_scale), the student's detection loss included, as Paddle's
 #   PPYOLOEDistillModel (alpha=0.125). With SGD this divides the loss gradients by 8 against
 #   an unchanged weight decay: the decay is 8 times stronger relative to the data than in the
@@ -22,7 +22,7 @@
 #   projects/detkd/distill/losses/ppyoloe_kd.py.
 # The FGD widths here are x -> l's (teacher 240/480/960, student 192/384/768 at strides
 # 8/16/32); a pair of other sizes sets them (configs/ppyoloe_plus_l_m_distill.py). CWD, PKD or
-# MGD from MMRazor can replace FGD on the same recorders (see the README).
+# MGD from MMRazor can replace FGD on the same recorders (see configs/ppyoloe_kd/README.md).
 _base_ = './det_distill.py'
 __head = 'detkd.models.dense_heads.ppyoloe_head.PPYOLOEHead'
 __levels = range(3)
@@ -36,7 +36,8 @@ __logits = dict(
     teacher_bbox_preds=dict(from_student=False, recorder='head', data_idx=1))
 __logits_weight = 4.0
 distill = dict(
-    teacher_forward='assign',
+    teacher_forward='head',
+    teacher_head_step='assign_for_student',
     loss_scale=0.125,
     teacher_norm_eval=True,
     distiller=dict(

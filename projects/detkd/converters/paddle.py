@@ -14,7 +14,6 @@ backbone's own keys so that they load as its
 ``init_cfg=dict(type='Pretrained', checkpoint=...)``. :func:`convert_file`
 checks every result against the model it is for (:func:`check_against_model`).
 """
-import os.path as osp
 import pickle
 import re
 from typing import Callable, Dict, List, Optional, Tuple
@@ -471,10 +470,12 @@ def _backbone_state(state: Dict[str, np.ndarray], src: str) -> Dict[str, np.ndar
 
 
 def _config_model(path: str) -> Dict:
-    """The model of one of our configs (``path`` relative to the repository root)."""
+    """The model of one of the package's configs (``detkd::<dir>/<file>.py``: found wherever
+    detkd is installed, whatever the working directory)."""
     from mmengine.config import Config
-    full = osp.join(_root(), path)
-    return Config.fromfile(full if osp.isfile(full) else path).model.to_dict()
+
+    from ..utils.config import config_path
+    return Config.fromfile(config_path(path)).model.to_dict()
 
 
 def _convert_mobilenet_v1(state, src):
@@ -628,16 +629,16 @@ def _convert_ppyoloe(state, src):
 
 
 YOLOV3_CONFIGS = {
-    'yolov3_mv1': 'configs/yolov3/yolov3_mv1_608_270e_coco.py',
-    'yolov3_r34': 'configs/yolov3/yolov3_r34_608_270e_coco.py',
+    'yolov3_mv1': 'detkd::yolov3/yolov3_mv1_608_270e_coco.py',
+    'yolov3_r34': 'detkd::yolov3/yolov3_r34_608_270e_coco.py',
 }
 GFL_CONFIGS = {
-    'd': 'configs/gfl/gfl_r101vd_paddle_coco.py',
-    'b': 'configs/gfl/gfl_r50_paddle_coco.py'
+    'd': 'detkd::gfl/gfl_r101vd_paddle_coco.py',
+    'b': 'detkd::gfl/gfl_r50_paddle_coco.py'
 }
 RETINANET_CONFIGS = {
-    50: 'configs/retinanet/retinanet_r50_paddle_coco.py',
-    101: 'configs/retinanet/retinanet_r101_paddle_coco.py'
+    50: 'detkd::retinanet/retinanet_r50_paddle_coco.py',
+    101: 'detkd::retinanet/retinanet_r101_paddle_coco.py'
 }
 
 # name: (converter(state, src) -> (state dict, unplaced keys, info, model or backbone
@@ -671,10 +672,6 @@ ARCHS = {
      'PP-YOLOE(+) s/m/l/x, COCO or Objects365 (ppyoloe_plus_crn_l_80e_coco.pdparams, '
      'ppyoloe_crn_l_obj365_pretrained.pdparams ...)'),
 }
-
-
-def _root() -> str:
-    return osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def convert_file(arch: str, src: str) -> Tuple[Dict[str, torch.Tensor], Dict[str, object]]:

@@ -1,29 +1,23 @@
-"""``DetDistill``: one MMRazor algorithm for every detection distillation method here."""
-from typing import List, Sequence, Union
+"""``DetDistill``: one MMRazor algorithm for every detection distillation method here.
+
+It knows no method and no detector: what a method needs from the teacher (what it runs, a
+head step, the modules the student inherits) is declared by the method's fragment and done
+by ``teacher.py``; what is checked before the first iteration is in ``checks.py``.
+"""
+from typing import Optional, Sequence, Union
 
 import torch
-from mmengine.logging import MessageHub, MMLogger
 from mmrazor.models import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from ..utils.config import model_cfg
 from .checks import (check_class_agreement, check_inheritance, check_loss_inputs,
-                     check_recorder_sources, check_teacher_ckpt, load_teacher_strictly,
-                     raw_forward, under_prefixes)
+                     check_recorder_sources, check_teacher_ckpt, guard_nonfinite,
+                     load_teacher_strictly)
 from .ops import autocast_off, to_float32
-
-TEACHER_FORWARDS = {
-    # what the teacher runs, and how the error messages say it
-    'neck':
-    'backbone and neck (extract_feat)',
-    'head':
-    "backbone, neck and head forward (the detector's _forward: raw head outputs, "
-    'no loss, no post-processing)',
-    'assign':
-    "backbone, neck and head forward, then the head's assign_for_student (PP-YOLOE: its "
-    'task-aligned assignment after the static epochs, for the student; no loss)',
-}
+from .teacher import (check_teacher_forward, describe_teacher_run, drop_teacher_entries,
+                      fill_teacher_entries, inherit_from_teacher, run_teacher)
 
 
 def _autocast_on(device_type: str) -> bool:
@@ -32,11 +26,6 @@ def _autocast_on(device_type: str) -> bool:
     except TypeError:  # torch < 2.4
         return torch.is_autocast_cpu_enabled() if device_type == 'cpu' else \
             torch.is_autocast_enabled()
-
-
-def _drop_teacher_entries(module, state_dict, prefix, local_metadata):
-    for key in [k for k in state_dict if k.startswith(f'{prefix}teacher.')]:
-        del state_dict[key]
 
 
 @MODELS.register_module()
@@ -64,6 +53,12 @@ class DetDistill(SingleTeacherDistill):
         teacher_forward (str): what the teacher runs: ``'neck'`` (default), backbone and neck,
             for losses on features; ``'head'``, the head's forward too, for losses on the
             teacher's logits (e.g. GFL's ``bbox_head.gfl_cls``).
+        teacher_head_step (str | None): with ``teacher_forward='head'``, a method of the
+            teacher's ``bbox_head`` called after its forward with the head's outputs and the
+            data samples, whose result the student's loss reads through a delivery (the
+            PP-YOLOE+ fragment: ``'assign_for_student'``, the teacher's task-aligned
+            assignment). It hands the teacher's labels to the student, so the class check
+            applies. Defaults to None.
         allow_random_teacher (bool): the only way to run with ``teacher_ckpt=None`` (a
             randomly initialised teacher), e.g. for smoke tests. Defaults to False.
         inherit_teacher (Sequence[str]): modules of the teacher copied into the student
@@ -101,27 +96,19 @@ class DetDistill(SingleTeacherDistill):
                  distiller: dict,
                  teacher_ckpt: Union[str, None] = None,
                  teacher_forward: str = 'neck',
+                 teacher_head_step: Optional[str] = None,
                  allow_random_teacher: bool = False,
                  inherit_teacher: Sequence[str] = (),
                  save_teacher: bool = False,
                  on_nonfinite: str = 'raise',
                  loss_scale: float = 1.0,
                  **kwargs):
-        if teacher_forward not in TEACHER_FORWARDS:
-            raise ValueError(f'teacher_forward must be one of {sorted(TEACHER_FORWARDS)}, '
-                             f'got {teacher_forward!r}')
         if on_nonfinite not in ('raise', 'skip'):
             raise ValueError(f"on_nonfinite must be 'raise' or 'skip', got {on_nonfinite!r}")
         check_teacher_ckpt(teacher_ckpt, allow_random_teacher, teacher)
         student = MODELS.build(model_cfg(architecture, 'student'))
         teacher = MODELS.build(model_cfg(teacher, 'teacher'))
-        if teacher_forward == 'assign' and not hasattr(
-                getattr(teacher, 'bbox_head', None), 'assign_for_student'):
-            head = type(getattr(teacher, 'bbox_head', None)).__name__
-            raise ValueError(
-                "teacher_forward='assign' needs a teacher head with assign_for_student "
-                f"(PPYOLOEHead); the teacher's is {head}. Use teacher_forward='head' for "
-                'another detector.')
+        check_teacher_forward(teacher_forward, teacher_head_step, teacher)
         check_recorder_sources(distiller.get('student_recorders'), student, 'student')
         check_recorder_sources(distiller.get('teacher_recorders'), teacher, 'teacher')
         super().__init__(
@@ -132,18 +119,21 @@ class DetDistill(SingleTeacherDistill):
             **kwargs)
         self.teacher_ckpt = teacher_ckpt
         self.teacher_forward = teacher_forward
+        self.teacher_head_step = teacher_head_step
         self.inherit_teacher = tuple(inherit_teacher)
         check_inheritance(self.teacher, self.student, self.inherit_teacher)
         self.on_nonfinite = on_nonfinite
         self.loss_scale = loss_scale
         if teacher_ckpt is not None:
             load_teacher_strictly(self.teacher, teacher_ckpt)
-        check_class_agreement(self.student, self.teacher, self.distiller, teacher_forward)
-        check_loss_inputs(self.student, self.teacher, self._run_teacher, self._teacher_runs(),
-                          self.distiller)
+        check_class_agreement(self.student, self.teacher, self.distiller, teacher_head_step)
+        check_loss_inputs(self.student, self.teacher, self._run_teacher,
+                          describe_teacher_run(teacher_forward, teacher_head_step), self.distiller)
         if not save_teacher:
-            self._register_state_dict_hook(_drop_teacher_entries)
-            self._register_load_state_dict_pre_hook(self._fill_teacher_entries)
+            self._register_state_dict_hook(drop_teacher_entries)
+            self._register_load_state_dict_pre_hook(
+                lambda state_dict, prefix, *args: fill_teacher_entries(
+                    self.teacher, state_dict, prefix))
 
     @property
     def detector(self):
@@ -151,30 +141,10 @@ class DetDistill(SingleTeacherDistill):
         detector (``YOLOXModeSwitchHook`` switches ``model.detector.bbox_head.use_l1``)."""
         return self.student
 
-    def _teacher_runs(self) -> str:
-        hint = ("; a module outside that needs teacher_forward='head'"
-                if self.teacher_forward == 'neck' else
-                '; a module called as module.forward(x), as the detector calls its head, '
-                "fires no hook: record it with MethodOutputs on its class's method")
-        return (f'{TEACHER_FORWARDS[self.teacher_forward]} (teacher_forward='
-                f'{self.teacher_forward!r}{hint})')
-
     def _run_teacher(self, batch_inputs: torch.Tensor, data_samples=None):
-        """The teacher's part of a step: ``extract_feat``, ``_forward`` (head too), or with
-        ``'assign'`` the head's ``assign_for_student`` on its outputs (skipped without
-        data samples, as in the dry run)."""
-        if self.teacher_forward == 'head':
-            return raw_forward(self.teacher, batch_inputs, data_samples)
-        if self.teacher_forward == 'assign':
-            outs = raw_forward(self.teacher, batch_inputs, data_samples)
-            if data_samples is not None:
-                self.teacher.bbox_head.assign_for_student(*outs, data_samples)
-            return outs
-        return self.teacher.extract_feat(batch_inputs)
-
-    def _fill_teacher_entries(self, state_dict, prefix, *args) -> None:
-        for key, value in self.teacher.state_dict().items():
-            state_dict.setdefault(f'{prefix}teacher.{key}', value)
+        """The teacher's part of a step (see ``teacher.run_teacher``)."""
+        return run_teacher(self.teacher, self.teacher_forward, self.teacher_head_step,
+                           batch_inputs, data_samples)
 
     def loss(self, batch_inputs, data_samples=None):
         """The teacher's step (``teacher_forward``) under no_grad, the student's own losses
@@ -203,21 +173,7 @@ class DetDistill(SingleTeacherDistill):
         if not self.distillation_stopped:
             losses.update(add_prefix(self._compute_distill_losses(batch_inputs), 'distill'))
 
-        bad = {
-            k: v
-            for k, v in losses.items() if k.startswith('distill.') and not torch.isfinite(v).all()
-        }
-        if bad:
-            it = MessageHub.get_current_instance().get_info('iter')
-            what = ', '.join(f'{k}={v.detach().float().mean().item()}' for k, v in bad.items())
-            if self.on_nonfinite == 'raise':
-                raise FloatingPointError(
-                    f'non-finite distillation loss at iteration {it}: {what}. Check the '
-                    'teacher checkpoint and the loss weights, or set '
-                    "model.on_nonfinite='skip' to skip such steps.")
-            MMLogger.get_current_instance().warning(
-                f'skipping the distillation losses of iteration {it}: {what}')
-            losses = {k: v for k, v in losses.items() if not k.startswith('distill.')}
+        losses = guard_nonfinite(losses, self.on_nonfinite)
         if self.loss_scale != 1:
             losses = {k: v * self.loss_scale if 'loss' in k else v for k, v in losses.items()}
         return losses
@@ -259,18 +215,4 @@ class DetDistill(SingleTeacherDistill):
     def init_weights(self) -> None:
         super().init_weights()
         if self.inherit_teacher:
-            self._inherit_from_teacher()
-
-    @torch.no_grad()
-    def _inherit_from_teacher(self) -> List[str]:
-        """Copy every teacher tensor under the ``inherit_teacher`` prefixes into the student
-        (``check_inheritance`` made sure at build that they match one to one)."""
-        student_state = self.student.state_dict()
-        copied = []
-        for name, value in self.teacher.state_dict().items():
-            if under_prefixes(name, self.inherit_teacher):
-                student_state[name].copy_(value)
-                copied.append(name)
-        MMLogger.get_current_instance().info(f'inherited {len(copied)} tensors from the teacher '
-                                             f'({", ".join(self.inherit_teacher)})')
-        return copied
+            inherit_from_teacher(self.teacher, self.student, self.inherit_teacher)

@@ -7,6 +7,7 @@ seconds with a message that says what to change, not after hours of training:
 - ``check_class_agreement``: a method that compares class predictions (a loss with
   ``compares_classes = True``, or the teacher's assignment) needs a teacher that predicts the
   student's classes;
+- ``guard_nonfinite`` (every step): a non-finite distillation loss stops the run or is skipped;
 - ``check_loss_inputs``: a dry run of both models feeds every loss mapping and asks each loss
   whether its inputs fit (the loss's own ``check_inputs`` method, see below).
 
@@ -26,7 +27,7 @@ from typing import Optional, Union
 from urllib.error import URLError
 
 import torch
-from mmengine.logging import MMLogger
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.runner.checkpoint import _load_checkpoint
 
 _MODULE_RECORDERS = ('ModuleOutputs', 'ModuleInputs', 'ModuleOutputsRecorder',
@@ -67,7 +68,7 @@ def check_teacher_ckpt(teacher_ckpt: Optional[str], allow_random_teacher: bool,
                 f'teacher checkpoint {teacher_ckpt!r} does not exist. It is PaddleDetection\'s '
                 'trained teacher, converted: download its .pdparams and run python '
                 f'tools/model_converters/paddle_to_mmdet.py ARCH SRC.pdparams {teacher_ckpt} '
-                "(the README's table of the seed's models gives the file, the URL and ARCH; "
+                "(docs/paddle.md's table of the seed's models gives the file, the URL and ARCH; "
                 'the pair config\'s header the commands). Or train the teacher (python '
                 f'{how}) and set model.teacher_ckpt to its checkpoint.')
         raise FileNotFoundError(
@@ -80,14 +81,19 @@ def teacher_config(teacher: Union[str, dict], teacher_ckpt: str) -> str:
     """The teacher's config file, for the command that trains it: the file itself when the
     teacher is given as one; when ``tools/train.py`` has expanded it into a model dict, the
     config named after the checkpoint's work dir (``work_dirs/<config name>/epoch_N.pth``,
-    where ``tools/train.py`` puts it) if ``configs/`` has exactly one such file."""
-    if isinstance(teacher, str) and '::' not in teacher:
-        return osp.relpath(teacher)
+    where ``tools/train.py`` puts it) if detkd's configs have exactly one such file: as
+    ``configs/...`` when the command runs from a checkout that has it, else ``detkd::...``."""
+    from ..utils.config import package_configs
+    if isinstance(teacher, str):  # tools/train.py takes package references too
+        return teacher if '::' in teacher else osp.relpath(teacher)
     match = re.search(r'(?:^|/)work_dirs/([^/]+)/[^/]+\.pth$', teacher_ckpt)
     if match:
-        found = glob.glob(osp.join('configs', '**', f'{match.group(1)}.py'), recursive=True)
+        root = package_configs('detkd')
+        found = glob.glob(osp.join(root, '**', f'{match.group(1)}.py'), recursive=True)
         if len(found) == 1:
-            return found[0]
+            rel = osp.relpath(found[0], root)
+            return osp.join('configs', rel) if osp.isfile(osp.join('configs', rel)) else \
+                f'detkd::{rel}'
     return '<the teacher config>'
 
 
@@ -174,10 +180,11 @@ def num_classes(model) -> Optional[int]:
     return None
 
 
-def check_class_agreement(student, teacher, distiller, teacher_forward: str) -> None:
+def check_class_agreement(student, teacher, distiller, head_step: Optional[str] = None) -> None:
     """Refuse a pair whose heads predict a different number of classes when a loss compares
-    class predictions (``compares_classes = True``) or the teacher assigns the student's
-    labels (``teacher_forward='assign'``). Feature-level methods do not need it."""
+    class predictions (``compares_classes = True``) or a teacher head step hands the student
+    the teacher's labels (``teacher_head_step``, PP-YOLOE+'s assignment). Feature-level
+    methods do not need it."""
     k_s, k_t = num_classes(student), num_classes(teacher)
     if k_s is None or k_t is None or k_s == k_t:
         return
@@ -185,8 +192,9 @@ def check_class_agreement(student, teacher, distiller, teacher_forward: str) -> 
         name for name, loss in distiller.distill_losses.items()
         if getattr(loss, 'compares_classes', False)
     ]
-    if teacher_forward == 'assign':
-        users.append("the teacher's label assignment (teacher_forward='assign')")
+    if head_step:
+        users.append(f"the teacher's head step handed to the student (teacher_head_step="
+                     f"{head_step!r})")
     if users:
         raise ValueError(
             f'{", ".join(users)} compare the teacher\'s class predictions with the student\'s, '
@@ -194,6 +202,28 @@ def check_class_agreement(student, teacher, distiller, teacher_forward: str) -> 
             "teacher trained on the student's classes, in the same order (its config's "
             "bbox_head.num_classes and dataset), or use a feature-level method (FGD, CWD on "
             'the neck), which does not need the same classes.')
+
+
+def guard_nonfinite(losses: dict, on_nonfinite: str) -> dict:
+    """A NaN or infinite distillation loss (``distill.*``) stops training with its name and
+    the iteration (``on_nonfinite='raise'``), or, with ``'skip'``, is logged and the step's
+    distillation losses are dropped (the student's own still train it)."""
+    bad = {
+        k: v
+        for k, v in losses.items() if k.startswith('distill.') and not torch.isfinite(v).all()
+    }
+    if not bad:
+        return losses
+    it = MessageHub.get_current_instance().get_info('iter')
+    what = ', '.join(f'{k}={v.detach().float().mean().item()}' for k, v in bad.items())
+    if on_nonfinite == 'raise':
+        raise FloatingPointError(
+            f'non-finite distillation loss at iteration {it}: {what}. Check the teacher '
+            "checkpoint and the loss weights, or set model.on_nonfinite='skip' to skip such "
+            'steps.')
+    MMLogger.get_current_instance().warning(
+        f'skipping the distillation losses of iteration {it}: {what}')
+    return {k: v for k, v in losses.items() if not k.startswith('distill.')}
 
 
 def under_prefixes(name: str, prefixes) -> bool:

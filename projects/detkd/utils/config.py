@@ -7,6 +7,7 @@ the work dir holds everything needed to rerun the job, teacher included, and opt
 ``model.teacher.backbone.depth=50`` reach the teacher. ``DetDistill`` accepts the files too
 (for other tools), via ``model_cfg``.
 """
+import importlib.util
 import os.path as osp
 import warnings
 from typing import Optional, Sequence, Union
@@ -17,14 +18,30 @@ from mmengine.utils import get_installed_path
 MODEL_REFS = (('architecture', 'student'), ('teacher', 'teacher'))
 
 
+def package_configs(package: str) -> str:
+    """The configs folder a package installs (``<package>/.mim/configs``, OpenMMLab's layout).
+
+    Found from the imported package itself, so that it works for an editable install too
+    (where MMEngine's ``get_installed_path`` looks in site-packages): detkd's source tree has
+    ``projects/detkd/.mim/configs`` as a link to the repository's ``configs/``, and a built
+    wheel a copy (``setup.py``)."""
+    spec = importlib.util.find_spec(package)
+    if spec is not None and spec.origin is not None:
+        root = osp.dirname(spec.origin)
+    else:
+        root = get_installed_path(package)
+    return osp.join(root, '.mim', 'configs')
+
+
 def config_path(path: str, base_dir: Optional[str] = None) -> str:
     """The file a config reference names: ``package::rel/path.py`` for a config installed
-    with a package (``mmdet::retinanet/...``), a path starting with ``.`` relative to
-    ``base_dir`` (the referring config's directory, as ``_base_``), else a path relative to
-    the working directory (the repository root, as mmdet's tools expect)."""
+    with a package (``mmdet::retinanet/...``; this project's own as
+    ``detkd::retinanet/...``, which resolves wherever the command runs), a path starting
+    with ``.`` relative to ``base_dir`` (the referring config's directory, as ``_base_``),
+    else a path relative to the working directory."""
     if '::' in path:
         package, rel_path = path.split('::', 1)
-        return osp.join(get_installed_path(package), '.mim', 'configs', rel_path)
+        return osp.join(package_configs(package), rel_path)
     if base_dir is not None and path.startswith('.'):
         return osp.normpath(osp.join(base_dir, path))
     return path
@@ -153,8 +170,9 @@ def enable_amp(cfg: Config, cuda: Optional[bool] = None) -> str:
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """``Config.fromfile`` with the student and teacher files expanded, then the options, then
-    the distillation balance hook added (see ``add_balance_hook``)."""
-    cfg = expand_model_refs(Config.fromfile(path))
+    the distillation balance hook added (see ``add_balance_hook``). ``path`` may be a package
+    reference (``detkd::fgd/fgd_retina_r34_r18_mini.py``, see ``config_path``)."""
+    cfg = expand_model_refs(Config.fromfile(config_path(path)))
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return add_balance_hook(cfg)
