@@ -28,14 +28,31 @@ Modules: ``constants`` (classes, generator version, defaults, scene parameters),
 ``assets`` (sprites and backgrounds cut from the photos), ``compose`` (one random image
 and its boxes), ``generate`` (writing the splits, ``generate_mini_coco`` and
 ``ensure_mini_coco``) and ``dataset`` (``MiniCocoDataset``). This package re-exports
-their public names.
+their public names; the generator's (``assets``, ``compose``, ``generate``: scikit-image and
+the photographs) only when one is first used, so that importing detkd, or training on data
+that exists, does not load them.
 """
-from .assets import Assets, Sprite, load_assets
+import importlib
+
 from .constants import (CLASSES, DEFAULT_NUM_TRAIN, DEFAULT_NUM_VAL, DEFAULT_SEED, EMPTY_FRACTION,
                         JPEG_QUALITY, LARGE_AREA, MARKER, MAX_OBJ_SIZE, MAX_OBJECTS, MAX_SIDE,
                         MAX_UPSCALE, MIN_OBJ_SIZE, MIN_SIDE, MIN_VISIBLE_FRACTION, PALETTE,
                         SMALL_AREA, SPLITS, VERSION)
-from .generate import ensure_mini_coco, generate_mini_coco
+
+_LAZY = {
+    'Assets': 'assets',
+    'Sprite': 'assets',
+    'load_assets': 'assets',
+    'generate_mini_coco': 'generate',
+    'ensure_mini_coco': 'generate'
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f'.{_LAZY[name]}', __name__), name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
 
 __all__ = [
     'CLASSES', 'PALETTE', 'VERSION', 'DEFAULT_NUM_TRAIN', 'DEFAULT_NUM_VAL', 'DEFAULT_SEED',

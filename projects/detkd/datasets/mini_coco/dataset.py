@@ -8,7 +8,6 @@ import os
 from typing import Optional
 
 from .constants import CLASSES, PALETTE
-from .generate import ensure_mini_coco
 
 try:
     from mmdet.datasets import CocoDataset
@@ -39,6 +38,7 @@ if CocoDataset is not None:
                 raise ValueError('MiniCocoDataset needs data_root (or an ann_file path '
                                  'inside <data_root>/annotations/) to know where to '
                                  'generate the dataset')
+            from .generate import ensure_mini_coco  # the generator: loaded when used
             info = ensure_mini_coco(root)
             if info['generated']:
                 from mmengine.logging import print_log
