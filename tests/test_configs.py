@@ -18,7 +18,7 @@ import detkd  # noqa: F401
 from detkd.utils import load_config
 
 # trainable students and teachers by family, and the methods' folders (COCO and mini pairs)
-FAMILIES = ('retinanet', 'gfl', 'yolov3', 'fcos', 'solo')
+FAMILIES = ('retinanet', 'gfl', 'yolov3', 'fcos', 'solo', 'faster_rcnn')
 METHODS = ('fgd', 'cwd', 'ld', 'yolov3_kd', 'ppyoloe_kd', 'pkd', 'mgd', 'fbkd')
 TRAINABLE = sorted(
     glob.glob('configs/*.py') +
@@ -268,7 +268,7 @@ def test_demo_presets_pair_each_distillation_config_with_its_own_teacher_and_stu
     spec.loader.exec_module(demo)
     assert set(demo.PRESETS) == {
         'fgd', 'cwd-retina', 'cwd-gfl', 'yolov3', 'ld', 'ppyoloe', 'pkd', 'mgd', 'fbkd',
-        'fgd-mixed', 'fgd-fcos'
+        'fgd-mixed', 'fgd-fcos', 'fgd-faster-rcnn'
     }
     for name, preset in demo.PRESETS.items():
         student = Config.fromfile(preset['student']).model

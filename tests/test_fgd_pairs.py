@@ -115,3 +115,36 @@ def test_each_pair_builds_and_trains_a_step_with_a_random_teacher(name):
     assert len(distill) == len(cfg.model.distiller.distill_losses)
     assert all(torch.isfinite(v) for v in distill.values())
     assert any(k.startswith('student.') for k in losses)
+
+
+def test_two_stage_mini_pair_inherits_rpn_and_roi_heads_and_distils_p2_to_p5():
+    """The mini Faster R-CNN pair (the two-stage kind in the report): the authors' two-stage
+    wiring on the 64-channel mini FPN: neck, RPN and RoI heads start from the teacher's, FGD
+    on P2-P5 with their Faster R-CNN weights, one training step finite for both parts."""
+    cfg = load_config('configs/fgd/fgd_faster-rcnn_r34_r18_mini.py', {
+        'model.teacher_ckpt': None,
+        'model.allow_random_teacher': True
+    })
+    model = cfg.model.copy()
+    model.pop('_scope_')
+    torch.manual_seed(0)
+    algo = MODELS.build(model)
+    algo.init_weights()
+    teacher, student = algo.teacher.state_dict(), algo.student.state_dict()
+    for prefix in ('neck.', 'rpn_head.', 'roi_head.'):
+        names = [k for k in teacher if k.startswith(prefix)]
+        assert names and all(torch.equal(teacher[k], student[k]) for k in names), prefix
+    assert not torch.equal(teacher['backbone.conv1.weight'], student['backbone.conv1.weight'])
+    losses = cfg.model.distiller.distill_losses
+    assert sorted(losses) == [f'loss_fgd_fpn{i}' for i in range(4)]
+    for loss in losses.values():
+        assert (loss.student_channels, loss.teacher_channels) == (64, 64)
+        assert (loss.temp, loss.alpha_fgd, loss.beta_fgd, loss.gamma_fgd,
+                loss.lambda_fgd) == RCNN
+    algo.train()
+    out = algo.loss(torch.randn(2, 3, 256, 256), _samples())
+    assert len([k for k in out if k.startswith('distill.')]) == 4
+    assert {'student.loss_rpn_cls', 'student.loss_cls'} <= set(out)
+    for name, value in out.items():  # the RPN's losses are per level
+        for v in value if isinstance(value, list) else [value]:
+            assert torch.isfinite(v).all(), name
