@@ -21,7 +21,7 @@ from detkd.utils import load_config
 FAMILIES = ('retinanet', 'gfl', 'yolov3', 'fcos', 'solo', 'faster_rcnn')
 METHODS = ('fgd', 'cwd', 'ld', 'yolov3_kd', 'ppyoloe_kd', 'pkd', 'mgd', 'fbkd')
 TRAINABLE = sorted(
-    glob.glob('configs/*.py') +
+    glob.glob('configs/[!_]*.py') +
     [p for f in FAMILIES + METHODS for p in glob.glob(f'configs/{f}/*.py')])
 
 
