@@ -127,7 +127,7 @@ def yolov3(request, tmp_path_factory):
 def test_yolov3_converts_to_the_config(yolov3):
     info = yolov3['info']
     assert info['num_classes'] == 80
-    assert info['config'].startswith('configs/yolov3/')
+    assert info['config'].startswith('detkd::yolov3/')
 
 
 def test_yolov3_backbone_maps(yolov3):
@@ -222,8 +222,8 @@ def test_mobilenet_v1_imagenet_backbone_as_init_cfg(tmp_path):
 
 # fixture -> (ARCH, depth, variant, config)
 GFLS = {
-    'gfl_r101vd': ('gfl_r101vd', 101, 'd', 'configs/gfl/gfl_r101vd_paddle_coco.py'),
-    'gfl_r50': ('gfl_resnet', 50, 'b', 'configs/gfl/gfl_r50_paddle_coco.py'),
+    'gfl_r101vd': ('gfl_r101vd', 101, 'd', 'detkd::gfl/gfl_r101vd_paddle_coco.py'),
+    'gfl_r50': ('gfl_resnet', 50, 'b', 'detkd::gfl/gfl_r50_paddle_coco.py'),
 }
 
 
@@ -334,7 +334,7 @@ def retina(tmp_path_factory):
 def test_retinanet_converts_to_the_paddle_config(retina):
     info = retina['info']
     assert (info['depth'], info['variant'], info['num_classes']) == (50, 'b', 80)
-    assert info['config'] == 'configs/retinanet/retinanet_r50_paddle_coco.py'
+    assert info['config'] == 'detkd::retinanet/retinanet_r50_paddle_coco.py'
 
 
 def test_retinanet_backbone_fpn_and_head_maps(retina):
