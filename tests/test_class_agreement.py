@@ -24,7 +24,8 @@ def _build(path, **options):
 @pytest.mark.parametrize('path, users', [
     ('configs/yolov3_kd/yolov3_r34_mv1_distill_mini.py', 'loss_yolov3_kd0'),
     ('configs/ld/ld_gfl_r34vd_r18vd_mini.py', 'loss_kd'),
-    ('configs/ppyoloe_kd/ppyoloe_plus_kd_mini.py', "the teacher's head step handed to the student"),
+    ('configs/ppyoloe_kd/ppyoloe_plus_kd_mini.py',
+     "the teacher's head step handed to the student"),
 ])
 def test_logit_methods_refuse_a_teacher_of_other_classes(path, users):
     with pytest.raises(ValueError) as err:

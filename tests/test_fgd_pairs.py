@@ -139,8 +139,7 @@ def test_two_stage_mini_pair_inherits_rpn_and_roi_heads_and_distils_p2_to_p5():
     assert sorted(losses) == [f'loss_fgd_fpn{i}' for i in range(4)]
     for loss in losses.values():
         assert (loss.student_channels, loss.teacher_channels) == (64, 64)
-        assert (loss.temp, loss.alpha_fgd, loss.beta_fgd, loss.gamma_fgd,
-                loss.lambda_fgd) == RCNN
+        assert (loss.temp, loss.alpha_fgd, loss.beta_fgd, loss.gamma_fgd, loss.lambda_fgd) == RCNN
     algo.train()
     out = algo.loss(torch.randn(2, 3, 256, 256), _samples())
     assert len([k for k in out if k.startswith('distill.')]) == 4

@@ -8,7 +8,6 @@ __all__ = [
 ]
 
 
-
 def __getattr__(name: str):
     if name in ('ensure_mini_coco', 'generate_mini_coco', 'load_assets'):
         return getattr(mini_coco, name)
