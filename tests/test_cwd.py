@@ -9,6 +9,7 @@ from mmrazor.registry import MODELS
 
 import detkd  # noqa: F401
 from detkd.testing import make_data_samples
+from detkd.utils.config import config_path
 
 
 def reference_cwd(s, t, tau, weight):
@@ -279,7 +280,7 @@ def test_cwd_gfl_coco_recipe_and_model():
     # the seed's own teacher: Paddle's trained GFL R101vd, converted, in Paddle's layout
     assert m.teacher == 'detkd::gfl/gfl_r101vd_paddle_coco.py'
     assert m.teacher_ckpt == 'checkpoints/gfl_r101vd_fpn_mstrain_2x_coco_paddle.pth'
-    teacher = Config.fromfile(m.teacher).model
+    teacher = Config.fromfile(config_path(m.teacher)).model
     assert (teacher.backbone.type, teacher.backbone.variant,
             teacher.backbone.depth) == ('PaddleResNet', 'd', 101)
     losses = m.distiller.distill_losses
