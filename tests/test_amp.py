@@ -9,6 +9,7 @@ value on the same (rounded) inputs to 1e-6, and differs from its float32 value o
 inputs only by what rounding the inputs does (the tolerance per case). ``python
 tests/test_amp.py`` prints the figures.
 """
+import copy
 import math
 
 import pytest
@@ -211,16 +212,17 @@ def test_amp_option_picks_float16_on_a_gpu_and_bfloat16_on_a_cpu_for_every_pair(
     from mmengine.optim import build_optim_wrapper
 
     from detkd.utils import enable_amp, load_config
-    pairs = [
-        p for p in sorted(glob.glob('configs/[!_]*.py') + glob.glob('configs/[!_]*/*_mini.py'))
-        if 'teacher' in load_config(p).model
-    ]
+    configs = {
+        p: load_config(p)
+        for p in sorted(glob.glob('configs/[!_]*.py') + glob.glob('configs/[!_]*/*_mini.py'))
+    }
+    pairs = {p: cfg for p, cfg in configs.items() if 'teacher' in cfg.model}
     assert len(pairs) >= 13
-    for path in pairs:
-        gpu = load_config(path)
+    for path, cfg in pairs.items():
+        gpu = copy.deepcopy(cfg)
         assert enable_amp(gpu, cuda=True) == 'AmpOptimWrapper', path
         assert gpu.optim_wrapper.loss_scale == 'dynamic'
-        cpu = load_config(path)
+        cpu = copy.deepcopy(cfg)
         assert enable_amp(cpu, cuda=False) == 'BFloat16AmpOptimWrapper', path
     wrapper = build_optim_wrapper(torch.nn.Linear(2, 2), cpu.optim_wrapper)
     assert type(wrapper).__name__ == 'BFloat16AmpOptimWrapper'
@@ -250,8 +252,9 @@ def test_a_mini_distillation_step_under_the_amp_wrapper_is_finite(path):
     with DefaultScope.overwrite_default_scope('mmrazor'):
         optim = build_optim_wrapper(algo, cfg.optim_wrapper)
     loader = cfg.train_dataloader.copy()
-    # two images a batch: bfloat16 is emulated on most CPUs, and two steps show the update
-    loader.update(num_workers=0, persistent_workers=False, batch_size=2)
+    # one image a batch: bfloat16 is emulated on most CPUs (slow), and two steps show the
+    # update
+    loader.update(num_workers=0, persistent_workers=False, batch_size=1)
     loader.sampler = dict(type='DefaultSampler', shuffle=False)
     with DefaultScope.overwrite_default_scope('mmdet'):
         data = next(iter(Runner.build_dataloader(loader, seed=0)))
