@@ -331,3 +331,40 @@ def test_the_yolov3_fragment_sums_over_images_and_scales_classes_to_80():
                  'configs/yolov3_kd/yolov3_r34_mv1_distill_mini.py'):
         for loss in Config.fromfile(path).model.distiller.distill_losses.values():
             assert (loss.image_reduction, loss.ref_num_classes) == ('sum', 80), path
+
+
+def test_ref_map_size_gives_every_cell_the_reference_inputs_strength_at_any_size():
+    """Paddle's means over the cells make a cell weigh 1/(H W): at 256 px a cell is distilled
+    (608/256)^2 times harder than at 608. With ref_map_size=S the gradient on a cell is the
+    same at any map size, that of an S x S map; at S = the map's own size it is Paddle's."""
+    torch.manual_seed(0)
+    per_anchor_S = torch.randn(1, 3 * 12, 1, 1)
+    per_anchor_T = torch.randn(1, 3 * 12, 1, 1)
+    grads = {}
+    for size in (4, 8):
+        s = per_anchor_S.expand(1, -1, size, size).clone().requires_grad_()
+        t = per_anchor_T.expand(1, -1, size, size).clone()
+        for ref in (None, 19, size):
+            loss = YOLOv3DistillLoss(num_classes=7, ref_map_size=ref)
+            (grads[size, ref], ) = torch.autograd.grad(loss([s], [t]), s)
+    cell = (0, slice(None), 0, 0)
+    assert torch.allclose(grads[4, 19][cell], grads[8, 19][cell], rtol=1e-5, atol=0)
+    for size in (4, 8):
+        assert torch.allclose(
+            grads[size, 19][cell], grads[size, None][cell] * size**2 / 19**2, rtol=1e-5, atol=0)
+        assert torch.equal(grads[size, size], grads[size, None])
+    with pytest.raises(ValueError, match=r'ref_map_size .*\(e\.g\. 19 for stride 32 at 608\)'):
+        YOLOv3DistillLoss(num_classes=7, ref_map_size=(19, 0))
+
+
+def test_the_ref608_ablation_names_each_levels_map_size_at_608():
+    """loss_yolov3_kd{i} reads bbox_head.convs_pred.{i}, whose stride is the head's
+    featmap_strides[i]: its reference map side is 608 / that stride."""
+    from detkd.utils import load_config
+    cfg = load_config('configs/yolov3_kd/yolov3_r34_mv1_distill_ref608_mini.py')
+    strides = cfg.model.architecture.bbox_head.featmap_strides
+    recorders = cfg.model.distiller.student_recorders
+    for i, stride in enumerate(strides):
+        assert recorders[f'pred{i}'].source == f'bbox_head.convs_pred.{i}'
+        assert cfg.model.distiller.distill_losses[
+            f'loss_yolov3_kd{i}'].ref_map_size == 608 // stride

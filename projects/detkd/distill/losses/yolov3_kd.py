@@ -81,8 +81,12 @@ class YOLOv3DistillLoss(nn.Module):
       over them. Per cell the distillation weighs 1/M of an image's M cells,
       so at a smaller input every cell is distilled more strongly (at 256 px
       (608/256)^2 = 5.6 times more than at 608). This is Paddle's behaviour
-      within its own multi-size training (320 to 608) and is kept; the
-      ``DistillBalanceHook`` shows the resulting gradient share.
+      within its own multi-size training (320 to 608), and the default.
+      ``ref_map_size=S`` divides each level's sum over its H x W cells by
+      S x S instead (S the level's map side at the reference input, e.g.
+      608 / 32 = 19 for the stride-32 level at 608): the loss times
+      H W / S^2, the per-cell strength of the seed's 608 input at any size.
+      The ``DistillBalanceHook`` shows the resulting gradient share.
 
     Args:
         num_classes (int): K, classes of both heads.
@@ -100,6 +104,11 @@ class YOLOv3DistillLoss(nn.Module):
         ref_num_classes (int, optional): The class count the weight was tuned
             for (80 for the seed's). Given, ``cls`` is multiplied by
             K / ref_num_classes. Defaults to None (Paddle's formula).
+        ref_map_size (int | tuple[int, int], optional): This level's map size
+            (H, W) at the input the weight was tuned for. Given, the loss is
+            multiplied by H W / (H_ref W_ref), H x W the map's own size: the
+            per-cell strength of the reference input. Defaults to None
+            (Paddle's formula: a mean over the cells).
     """
 
     # its maps hold class logits: DetDistill refuses a teacher of other classes at build
@@ -112,7 +121,8 @@ class YOLOv3DistillLoss(nn.Module):
                  soft_objectness: bool = False,
                  objectness_thr: float = 0.5,
                  image_reduction: str = 'mean',
-                 ref_num_classes: Optional[int] = None) -> None:
+                 ref_num_classes: Optional[int] = None,
+                 ref_map_size: Optional[Union[int, Sequence[int]]] = None) -> None:
         super().__init__()
         for name, value in (('num_classes', num_classes), ('num_anchors', num_anchors)):
             if not isinstance(value, int) or value < 1:
@@ -128,6 +138,14 @@ class YOLOv3DistillLoss(nn.Module):
                                             or ref_num_classes < 1):
             raise ValueError('YOLOv3DistillLoss: ref_num_classes must be a positive int, '
                              f'got {ref_num_classes!r}')
+        if isinstance(ref_map_size, int):
+            ref_map_size = (ref_map_size, ref_map_size)
+        if ref_map_size is not None and (len(ref_map_size) != 2 or not all(
+                isinstance(v, int) and v > 0 for v in ref_map_size)):
+            raise ValueError('YOLOv3DistillLoss: ref_map_size is the level\'s map size at the '
+                             'reference input, a positive int or (H, W) (e.g. 19 for stride '
+                             f'32 at 608), got {ref_map_size!r}')
+        self.ref_map_size = None if ref_map_size is None else tuple(ref_map_size)
         self.image_reduction = image_reduction
         self.ref_num_classes = ref_num_classes
         self.num_classes = num_classes
@@ -221,6 +239,8 @@ class YOLOv3DistillLoss(nn.Module):
             obj_target = (t_obj > self._obj_logit_thr).to(s.dtype)
         obj_loss = F.binary_cross_entropy_with_logits(s[:, :, 4], obj_target)
         loss = box_loss + cls_loss + obj_loss
+        if self.ref_map_size is not None:
+            loss = loss * (H * W / (self.ref_map_size[0] * self.ref_map_size[1]))
         return loss * N if self.image_reduction == 'sum' else loss
 
     @staticmethod
