@@ -399,3 +399,21 @@ def test_distill_report_evaluates_a_pairs_trained_teacher_and_trains_a_missing_o
     assert calls[0][0] == 'train' and calls[0][2] == teacher_dir
     assert osp.realpath(calls[0][1]) == osp.realpath('configs/retinanet/retinanet_r34_mini.py')
     assert f'model.teacher_ckpt={teacher_dir}/epoch_8.pth' in calls[2][3]
+
+
+def test_report_methods_come_from_the_metafiles_and_a_method_has_one_pair(tmp_path):
+    """The report's built-in methods are the metafiles' mini entries grouped by
+    Metadata.Report, in model-index order; an entry that names another teacher or student
+    than its method's first one is refused with both."""
+    report = _report_module()
+    assert list(report.PRESETS)[:4] == ['fgd', 'fgd-fcos', 'fgd-mixed', 'fgd-faster-rcnn']
+    assert report.PRESETS['yolov3']['distill'][0] == (
+        'configs/yolov3_kd/yolov3_r34_mv1_distill_mini.py')
+    (tmp_path / 'model-index.yml').write_text('Import:\n- m/metafile.yml\n')
+    (tmp_path / 'm').mkdir()
+    entry = ('- Name: {n}\n  Config: configs/m/{n}.py\n  Metadata:\n    Report: mine\n'
+             '    Student: {{Config: s.py}}\n    Teacher: {{Config: {t}}}\n')
+    (tmp_path / 'm' / 'metafile.yml').write_text('Models:\n' + entry.format(n='a', t='t.py') +
+                                                 entry.format(n='b', t='t2.py'))
+    with pytest.raises(ValueError, match=r'b is in method mine but names another teacher'):
+        report.load_presets(str(tmp_path))

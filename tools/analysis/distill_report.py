@@ -71,16 +71,16 @@ def user_file(path: str) -> str:
     return osp.abspath(config_path(path))
 
 
-def load_presets(index: str = osp.join(ROOT, 'model-index.yml')) -> dict:
+def load_presets(root: str = ROOT) -> dict:
     """The built-in mini methods: every metafile entry with ``Metadata.Report`` (the method's
     name) is one of its distillation configs; the method's teacher and student are the
     entries' ``Metadata.Teacher.Config`` / ``Student.Config``, the same for all of them."""
     import yaml
-    with open(index) as f:
+    with open(osp.join(root, 'model-index.yml')) as f:
         metafiles = yaml.safe_load(f)['Import']
     presets = {}
     for metafile in metafiles:
-        with open(osp.join(ROOT, metafile)) as f:
+        with open(osp.join(root, metafile)) as f:
             models = yaml.safe_load(f).get('Models') or []
         for model in models:
             meta = model.get('Metadata') or {}
