@@ -92,6 +92,21 @@ def _strip(key: str, prefix: str) -> Optional[str]:
     return key[len(prefix):] if key.startswith(prefix) else None
 
 
+def detector_key(backbone_key: Callable[[str], Optional[str]],
+                 head_key: Callable[[str], Optional[str]]) -> Callable[[str], Optional[str]]:
+    """The rename of a whole detector: ``backbone.*`` keys by ``backbone_key`` (on the key
+    without the prefix, which is kept), every other key by ``head_key``."""
+
+    def rename(key: str) -> Optional[str]:
+        sub = _strip(key, 'backbone.')
+        if sub is None:
+            return head_key(key)
+        new = backbone_key(sub)
+        return None if new is None else 'backbone.' + new
+
+    return rename
+
+
 def _bn_suffix(norm: str, leaf: str) -> Optional[str]:
     """``.weight/.bias/._mean/._variance`` of a Paddle norm, mmdet-named."""
     if leaf not in ('weight', 'bias', '_mean', '_variance'):

@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
-from .common import ConversionError, _backbone_state, _config_model, _put, _strip
+from .common import ConversionError, _backbone_state, _config_model, _map_state, detector_key
 from .resnet import resnet_arch, resnet_key
 
 GFL_CONFIGS = {
@@ -52,7 +52,7 @@ def gfl_paddle_to_mmdet(state: Dict[str, np.ndarray],
     scalar ``scales.{i}.scale``; the Integral's fixed projection is checked
     (0..reg_max) and kept as ``integral.project``."""
     out: Dict[str, torch.Tensor] = {}
-    unplaced: List[str] = []
+    rest: Dict[str, np.ndarray] = {}
     levels = sorted(
         int(m.group(1)) for k in state for m in [re.match(r'head\.p(\d)_feat\.scale_reg$', k)]
         if m)
@@ -67,16 +67,9 @@ def gfl_paddle_to_mmdet(state: Dict[str, np.ndarray],
                 raise ConversionError(f'{key} is not 0..reg_max: {value[:5]}...')
             out['bbox_head.integral.project'] = torch.from_numpy(value.astype(np.float32))
             continue
-        sub = _strip(key, 'backbone.')
-        if sub is not None:
-            new = resnet_key(sub, variant)
-            new = None if new is None else 'backbone.' + new
-        else:
-            new = gfl_key(key)
-        if new is None:
-            unplaced.append(key)
-        else:
-            _put(out, new, value)
+        rest[key] = value
+    mapped, unplaced = _map_state(rest, detector_key(lambda k: resnet_key(k, variant), gfl_key))
+    out.update(mapped)
     return out, unplaced
 
 

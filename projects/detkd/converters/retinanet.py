@@ -7,7 +7,7 @@ The FPN keys are GFL's (:func:`~.gfl.gfl_key`); the model is the package's
 import re
 from typing import Optional
 
-from .common import ConversionError, _backbone_state, _config_model, _map_state, _strip
+from .common import ConversionError, _backbone_state, _config_model, _map_state, detector_key
 from .gfl import gfl_key
 from .resnet import resnet_arch, resnet_key
 
@@ -43,14 +43,7 @@ def _convert_retinanet(state, src):
                               f'{arch["variant"]} backbone; configs exist for the seed\'s '
                               'ResNet50/101 (variant b)')
 
-    def rename(key):
-        sub = _strip(key, 'backbone.')
-        if sub is not None:
-            new = resnet_key(sub, 'b')
-            return None if new is None else 'backbone.' + new
-        return retinanet_key(key)
-
-    out, unplaced = _map_state(state, rename)
+    out, unplaced = _map_state(state, detector_key(lambda k: resnet_key(k, 'b'), retinanet_key))
     path = RETINANET_CONFIGS[arch['depth']]
     cfg = _config_model(path)
     cfg['backbone'].pop('init_cfg', None)

@@ -6,7 +6,8 @@ Paddle's ``YOLOv3FPN`` / ``YOLOv3Head`` map to mmdet's ``YOLOV3Neck`` / ``YOLOV3
 import re
 from typing import Optional
 
-from .common import ConversionError, _backbone_state, _bn_suffix, _config_model, _map_state, _strip
+from .common import (ConversionError, _backbone_state, _bn_suffix, _config_model, _map_state,
+                     detector_key)
 from .mobilenet_v1 import mobilenet_v1_arch, mobilenet_v1_key
 from .resnet import resnet_arch, resnet_key
 
@@ -71,14 +72,7 @@ def _convert_yolov3(backbone):
             bmap = lambda k: resnet_key(k, 'b')  # noqa: E731
             path = YOLOV3_CONFIGS['yolov3_r34']
 
-        def rename(key):
-            sub = _strip(key, 'backbone.')
-            if sub is not None:
-                new = bmap(sub)
-                return None if new is None else 'backbone.' + new
-            return yolov3_key(key)
-
-        out, unplaced = _map_state(state, rename)
+        out, unplaced = _map_state(state, detector_key(bmap, yolov3_key))
         cfg = _config_model(path)
         cfg['bbox_head']['num_classes'] = num_classes
         desc = f'YOLOv3 {"MobileNetV1" if backbone == "mv1" else "ResNet34"}'

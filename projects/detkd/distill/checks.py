@@ -30,6 +30,8 @@ import torch
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from ..utils.config import package_configs
+
 _MODULE_RECORDERS = ('ModuleOutputs', 'ModuleInputs', 'ModuleOutputsRecorder',
                      'ModuleInputsRecorder')
 
@@ -83,7 +85,6 @@ def teacher_config(teacher: Union[str, dict], teacher_ckpt: str) -> str:
     config named after the checkpoint's work dir (``work_dirs/<config name>/epoch_N.pth``,
     where ``tools/train.py`` puts it) if detkd's configs have exactly one such file: as
     ``configs/...`` when the command runs from a checkout that has it, else ``detkd::...``."""
-    from ..utils.config import package_configs
     if isinstance(teacher, str):  # tools/train.py takes package references too
         return teacher if '::' in teacher else osp.relpath(teacher)
     match = re.search(r'(?:^|/)work_dirs/([^/]+)/[^/]+\.pth$', teacher_ckpt)
