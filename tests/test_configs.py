@@ -309,6 +309,60 @@ def test_distill_report_trains_a_student_shared_by_two_methods_once(monkeypatch)
     assert report.student_owner('ld') == 'ld' and report.student_owner('cwd-gfl') == 'cwd-gfl'
 
 
+def test_distill_report_puts_the_gain_next_to_the_benchmarks_cost(tmp_path):
+    """``--cost``: the benchmark's JSON rows join the gains by the config's file name; the
+    ratio is the benchmark's own (the probe amortised), the peak memories its distillation and
+    student measurements; a config it did not measure keeps empty cost cells."""
+    import importlib.util
+    report = _report_module()
+    spec = importlib.util.spec_from_file_location('bench', 'tools/benchmark/benchmark.py')
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    row = dict(
+        base=dict(peak_mb=400.),
+        student=dict(config='detkd::pkd/pkd_retina_r34_r18_mini.py', time=0.8, peak_mb=900.),
+        teacher=dict(time=0.4, peak_mb=650.),
+        distill=dict(
+            config='detkd::pkd/pkd_retina_r34_r18_mini.py',
+            time=1.2,
+            peak_mb=1160.,
+            loss_time=0.01,
+            probe_time=1.2,
+            probe_interval=100))
+    rows = [dict(row, summary=bench.summary(row))]
+    assert rows[0]['summary']['ratio'] == pytest.approx((1.2 + 0.012) / 1.2)
+    (tmp_path / 'bench.json').write_text(json.dumps(rows))
+
+    def metrics(ap):
+        return {m: ap for m in report.METRICS}
+
+    def seeds(name, pairs):
+        return {
+            s:
+            dict(
+                student=(str(tmp_path / 'none'), metrics(a)),
+                **{name: (str(tmp_path / 'none'), metrics(b))})
+            for s, (a, b) in enumerate(pairs)
+        }
+
+    results = [
+        dict(
+            method='pkd',
+            teacher=metrics(.3),
+            seeds=seeds('pkd_retina_r34_r18_mini', [(.15, .17), (.16, .19)])),
+        dict(
+            method='mgd',
+            teacher=metrics(.3),
+            seeds=seeds('mgd_retina_r34_r18_mini', [(.15, .14), (.16, .16)])),
+    ]
+    lines = report.choose_table(results, json.loads((tmp_path / 'bench.json').read_text()))
+    pkd, mgd = lines.splitlines()[2:]
+    assert pkd == ('| pkd | `pkd_retina_r34_r18_mini` | 15.5 | 18.0 | +2.5 ± 0.7 | +5.0 |  | '
+                   '1.01 | 1160 / 900 | 2 |')
+    assert mgd == ('| mgd | `mgd_retina_r34_r18_mini` | 15.5 | 15.0 | -0.5 ± 0.7 | -1.0 |  |  |  '
+                   '| 2 |')
+
+
 def test_distill_report_resumes_from_the_last_complete_checkpoint_and_the_last_epochs_option(
         tmp_path):
     """A run killed while saving leaves a checkpoint cut short: the report resumes from the

@@ -12,6 +12,8 @@ images with the teacher's, the student's and the distilled student's detections)
     python tools/analysis/distill_report.py                       # every method, seed 0
     python tools/analysis/distill_report.py --methods fgd ld --seeds 0 1 2
     python tools/analysis/distill_report.py --no-train            # report what exists
+    python tools/analysis/distill_report.py --no-train --seeds 0 1 2 --cost bench.json
+        # + the table to choose by: the gains next to `benchmark.py --out bench`'s costs
     python tools/analysis/distill_report.py my_pair.py --seeds 0 1 2   # your own pair
     python .../detkd/.mim/tools/analysis/distill_report.py detkd::fgd/fgd_retina_r34_r18_mini.py
 
@@ -131,6 +133,11 @@ def parse_args(argv=None):
         metavar='CONFIG_NAME',
         help='distillation configs (by file name, without .py) not to train in this call '
         '(e.g. ablations at fewer seeds); finished runs of them are still reported')
+    p.add_argument(
+        '--cost',
+        metavar='BENCHMARK_JSON',
+        help='the JSON of `tools/benchmark/benchmark.py --out X` (X.json): adds the table to '
+        'choose by (gain next to step cost ratio and peak memory) to the report')
     p.add_argument('--grid-images', type=int, default=4, help='val images per grid (0: none)')
     p.add_argument('--score-thr', type=float, default=0.3, help='boxes drawn in the grids')
     p.add_argument(
@@ -442,42 +449,75 @@ def run_method(method: str, args) -> dict:
     return result
 
 
+def config_stats(results: List[dict]):
+    """Per distillation config with finished runs: its method, name, the teacher's mAP, and
+    over the seeds where both runs finished: the student's and the distilled mAP, the gains
+    (x100, per metric of ``GAIN_METRICS``), the wall times (min) and the balance."""
+    for r in results:
+        for cfg in PRESETS[r['method']]['distill']:
+            name = config_name(cfg)
+            st = dict(method=r['method'], name=name, teacher=r['teacher'])
+            st.update(student=[], distilled=[], walls=[], balance=[])
+            st['gains'] = {m: [] for m in GAIN_METRICS}
+            for runs in r['seeds'].values():
+                s_dir, s = runs['student']
+                d_dir, d = runs[name]
+                if not (s and d):
+                    continue
+                st['student'].append(100 * s['bbox_mAP'])
+                st['distilled'].append(100 * d['bbox_mAP'])
+                for m in GAIN_METRICS:
+                    st['gains'][m].append(100 * (d[m] - s[m]))
+                w = wall_time(d_dir)
+                if w:
+                    st['walls'].append(w / 60)
+                st['balance'].append(run_balance(d_dir))
+            if st['student']:
+                yield st
+
+
 def table(results: List[dict]) -> str:
     head = ('| method | run | teacher mAP | student mAP | distilled mAP | ' +
             ' | '.join(f'gain {m.replace("bbox_", "")}' for m in GAIN_METRICS) +
             ' | gain / SE | distill. share of gradient | steps clipped | seeds | '
             'wall time (min) |')
     lines = [head, '|' + '---|' * (11 + len(GAIN_METRICS) - 1)]
-    for r in results:
-        preset = PRESETS[r['method']]
-        t_map = f'{100 * r["teacher"]["bbox_mAP"]:.1f}' if r['teacher'] else ''
-        for cfg in preset['distill']:
-            name = config_name(cfg)
-            s_maps, d_maps, gains, walls = [], [], {m: [] for m in GAIN_METRICS}, []
-            balance = []
-            for runs in r['seeds'].values():
-                s_dir, s = runs['student']
-                d_dir, d = runs[name]
-                if not (s and d):
-                    continue
-                s_maps.append(100 * s['bbox_mAP'])
-                d_maps.append(100 * d['bbox_mAP'])
-                for m in GAIN_METRICS:
-                    gains[m].append(100 * (d[m] - s[m]))
-                w = wall_time(d_dir)
-                if w:
-                    walls.append(w / 60)
-                balance.append(run_balance(d_dir))
-            if not s_maps:
-                continue
-            avg = lambda v: f'{statistics.mean(v):.1f}'  # noqa: E731
-            lines.append(f'| {r["method"]} | `{name}` | {t_map} | {avg(s_maps)} | '
-                         f'{avg(d_maps)} | ' +
-                         ' | '.join(mean_std(gains[m]) for m in GAIN_METRICS) +
-                         f' | {gain_over_se(gains["bbox_mAP"])} | '
-                         f'{_pct([b["distill"] for b in balance])} | '
-                         f'{_pct([b["clipped"] for b in balance])} | '
-                         f'{len(s_maps)} | {avg(walls) if walls else ""} |')
+    avg = lambda v: f'{statistics.mean(v):.1f}'  # noqa: E731
+    for st in config_stats(results):
+        t_map = f'{100 * st["teacher"]["bbox_mAP"]:.1f}' if st['teacher'] else ''
+        gains, balance = st['gains'], st['balance']
+        gain_cells = ' | '.join(mean_std(gains[m]) for m in GAIN_METRICS)
+        lines.append(f'| {st["method"]} | `{st["name"]}` | {t_map} | {avg(st["student"])} | '
+                     f'{avg(st["distilled"])} | {gain_cells} | '
+                     f'{gain_over_se(gains["bbox_mAP"])} | '
+                     f'{_pct([b["distill"] for b in balance])} | '
+                     f'{_pct([b["clipped"] for b in balance])} | '
+                     f'{len(st["student"])} | {avg(st["walls"]) if st["walls"] else ""} |')
+    return '\n'.join(lines)
+
+
+def choose_table(results: List[dict], cost_rows: List[dict]) -> str:
+    """The table to choose a method by: per distillation config, the gain over the seeds
+    next to what it costs, from ``tools/benchmark/benchmark.py --out X`` (``X.json``; rows
+    matched by the config's file name): the distillation step's time relative to the student's
+    step plus the teacher's forward, and the peak memory of the distillation step against the
+    student's own training step. A config the benchmark did not measure has empty cost cells."""
+    cost = {config_name(r['distill']['config']): r for r in cost_rows}
+    lines = [
+        '| method | run | student mAP | distilled mAP | gain mAP | gain / SE | '
+        'distill. share of gradient | step cost ratio | peak MB distill / student | seeds |',
+        '|---|---|---|---|---|---|---|---|---|---|'
+    ]
+    for st in config_stats(results):
+        c = cost.get(st['name'])
+        ratio = f'{c["summary"]["ratio"]:.2f}' if c else ''
+        peak = f'{c["distill"]["peak_mb"]:.0f} / {c["student"]["peak_mb"]:.0f}' if c else ''
+        lines.append(f'| {st["method"]} | `{st["name"]}` | {statistics.mean(st["student"]):.1f} | '
+                     f'{statistics.mean(st["distilled"]):.1f} | '
+                     f'{mean_std(st["gains"]["bbox_mAP"])} | '
+                     f'{gain_over_se(st["gains"]["bbox_mAP"])} | '
+                     f'{_pct([b["distill"] for b in st["balance"]])} | {ratio} | {peak} | '
+                     f'{len(st["student"])} |')
     return '\n'.join(lines)
 
 
@@ -652,16 +692,21 @@ def main(argv=None) -> List[dict]:
     header = (f'COCO box AP x100 on the 150 mini val images; gain = distilled - student, '
               f'seeds {args.seeds}' + (' (mean ± sample std)' if len(args.seeds) > 1 else ''))
     balance = balance_table(results)
+    choose = ''
+    if args.cost:
+        with open(user_file(args.cost)) as f:
+            choose = ('\n\nTo choose by (gain as above; cost from '
+                      f'{args.cost}):\n\n' + choose_table(results, json.load(f)))
     with open(osp.join(args.out_dir, 'report.md'), 'w') as f:
         f.write(header + '\n\n' + md + '\n\nThe balance (DistillBalanceHook, mean over its '
-                'probes and the seeds):\n\n' + balance + '\n')
+                'probes and the seeds):\n\n' + balance + choose + '\n')
     gain_chart(results, osp.join(args.out_dir, 'gain.png'))
     for r in results:
         loss_chart(r, osp.join(args.out_dir, f'losses_{r["method"]}.png'))
         if args.grid_images:
             detection_grid(r, osp.join(args.out_dir, f'grid_{r["method"]}.png'), args.grid_images,
                            args.score_thr)
-    print(f'\n{header}\n\n{md}\n\n{balance}\n\nsaved {args.out_dir}/report.md, gain.png, '
+    print(f'\n{header}\n\n{md}\n\n{balance}{choose}\n\nsaved {args.out_dir}/report.md, gain.png, '
           f'losses_*.png{", grid_*.png" if args.grid_images else ""}; '
           f'total {time.time() - t0:.0f} s')
     return results

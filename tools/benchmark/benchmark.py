@@ -52,7 +52,10 @@ def parse_args(argv=None):
     p.add_argument('--warmup', type=int, default=3)
     p.add_argument('--device', default='cpu')
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: default)')
-    p.add_argument('--out', help='also write the table (Markdown) and the raw JSON here')
+    p.add_argument(
+        '--out',
+        help='also write the table (OUT.md) and the measurements (OUT.json, which '
+        "distill_report.py --cost reads for its table to choose by)")
     p.add_argument('--mode', choices=MODES, help=argparse.SUPPRESS)  # one measurement
     return p.parse_args(argv)
 
@@ -193,6 +196,21 @@ def run_all(args) -> list:
     return rows
 
 
+def summary(r: dict) -> dict:
+    """One config's figures: the ratio (distill + probe / interval) / (student + teacher
+    forward) and the memory target (the student's peak plus the teacher's above the base, +10%).
+    """
+    s, t, d, b = r['student'], r['teacher'], r['distill'], r['base']
+    amortised = d['probe_time'] / d['probe_interval'] if 'probe_time' in d else 0.
+    ratio = (d['time'] + amortised) / (s['time'] + t['time'])
+    budget = 1.1 * (s['peak_mb'] + t['peak_mb'] - b['peak_mb'])
+    return dict(
+        ratio=ratio,
+        ratio_ok=ratio <= 1.10,
+        memory_target_mb=budget,
+        memory_ok=d['peak_mb'] <= budget)
+
+
 def table(rows: list) -> str:
     lines = [
         '| config | student step (ms) | teacher fwd (ms) | distill step (ms) | balance probe '
@@ -200,19 +218,18 @@ def table(rows: list) -> str:
         'student / teacher / distill | memory target |', '|---|---|---|---|---|---|---|---|---|'
     ]
     for r in rows:
-        s, t, d, b = r['student'], r['teacher'], r['distill'], r['base']
-        amortised = d['probe_time'] / d['probe_interval'] if 'probe_time' in d else 0.
-        ratio = (d['time'] + amortised) / (s['time'] + t['time'])
+        s, t, d = r['student'], r['teacher'], r['distill']
+        sm = summary(r)
+        ratio, budget = sm['ratio'], sm['memory_target_mb']
         probe = (f'{1000 * d["probe_time"]:.0f} / {d["probe_interval"]}'
                  if 'probe_time' in d else 'off')
-        budget = 1.1 * (s['peak_mb'] + t['peak_mb'] - b['peak_mb'])
         name = osp.basename(r['student']['config'])
         lines.append(f'| `{name}` | {1000 * s["time"]:.0f} | {1000 * t["time"]:.0f} | '
                      f'{1000 * d["time"]:.0f} | {probe} | '
-                     f'{ratio:.2f} {"ok" if ratio <= 1.10 else "MISS"} | '
+                     f'{ratio:.2f} {"ok" if sm["ratio_ok"] else "MISS"} | '
                      f'{1000 * d["loss_time"]:.0f} ({100 * d["loss_time"] / d["time"]:.0f}%) | '
                      f'{s["peak_mb"]:.0f} / {t["peak_mb"]:.0f} / {d["peak_mb"]:.0f} | '
-                     f'{"ok" if d["peak_mb"] <= budget else "MISS"} ({d["peak_mb"]:.0f} <= '
+                     f'{"ok" if sm["memory_ok"] else "MISS"} ({d["peak_mb"]:.0f} <= '
                      f'{budget:.0f}) |')
     return '\n'.join(lines)
 
@@ -228,8 +245,8 @@ def main(argv=None):
     if args.out:
         with open(args.out + '.md', 'w') as f:
             f.write(md + '\n')
-        with open(args.out + '.json', 'w') as f:
-            json.dump(rows, f, indent=1)
+        with open(args.out + '.json', 'w') as f:  # distill_report.py --cost reads it
+            json.dump([dict(r, summary=summary(r)) for r in rows], f, indent=1)
 
 
 if __name__ == '__main__':
