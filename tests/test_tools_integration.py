@@ -440,8 +440,12 @@ def test_benchmark_tool_reports_ratio_losses_and_memory(python, tmp_path):
     assert 'ppyoloe_plus_kd_mini.py' in table and 'ratio' in table
     import json
     (row, ) = json.load(open(out + '.json'))
-    assert set(row) == {'base', 'student', 'teacher', 'distill'}
-    d = row['distill']
+    assert set(row) == {'base', 'student', 'teacher', 'distill', 'summary'}
+    d, s, t = row['distill'], row['student'], row['teacher']
+    # the ratio distill_report.py --cost puts next to the gains: the table's own figure
+    ratio = (d['time'] + d['probe_time'] / d['probe_interval']) / (s['time'] + t['time'])
+    assert row['summary']['ratio'] == pytest.approx(ratio)
+    assert f"{ratio:.2f}" in table
     assert 0 < d['loss_time'] < d['time'] and d['peak_mb'] > row['base']['peak_mb']
     # the balance hook's probe, timed and amortised over its interval in the ratio
     assert d['probe_time'] > 0 and d['probe_interval'] == 100
