@@ -8,6 +8,7 @@ import json
 import os
 import os.path as osp
 import re
+import time
 
 import pytest
 import torch
@@ -307,6 +308,50 @@ def test_distill_report_trains_a_student_shared_by_two_methods_once(monkeypatch)
     assert students == ['root/demo/retinanet_r18_mini', 'root/demo/seed1/retinanet_r18_mini'] * 2
     assert 'root/demo_cwd-retina/seed1/cwd_retina_r34_r18_mini' in dirs
     assert report.student_owner('ld') == 'ld' and report.student_owner('cwd-gfl') == 'cwd-gfl'
+
+
+def test_distill_report_jobs_run_two_at_a_time_teacher_before_its_distillations(monkeypatch):
+    """``--jobs 2``: two runs at a time; the teacher starts first and every distillation
+    starts after it ends (the students do not wait for it); a student shared by two methods
+    trains once; the results are the metrics the runs returned."""
+    import threading
+    report = _report_module()
+    lock, log, active = threading.Lock(), [], [0, 0]
+
+    def train(config, work_dir, label, extra=(), no_train=False):
+        with lock:
+            active[0] += 1
+            active[1] = max(active[1], active[0])
+            log.append(('start', work_dir))
+        time.sleep(0.3 if 'retinanet_r34_mini' in work_dir else 0.1)
+        with lock:
+            active[0] -= 1
+            log.append(('end', work_dir))
+        return {'bbox_mAP': len(work_dir) / 1000}
+
+    monkeypatch.setattr(report, 'train', train)
+    monkeypatch.setattr(report, 'last_checkpoint', lambda d: osp.join(d, 'epoch_8.pth'))
+    args = report.parse_args([
+        '--methods', 'fgd', 'cwd-retina', '--seeds', '0', '1', '--work-root', 'root', '--jobs', '2'
+    ])
+    runs = report.Runs(args.jobs)
+    results = [report.resolve(report.run_method(m, args, runs)) for m in args.methods]
+    runs.close()
+    starts = [d for e, d in log if e == 'start']
+    assert active[1] == 2 and len(starts) == len(set(starts))
+    teacher = 'root/retinanet_r34_mini'
+    assert starts[0] == teacher
+    teacher_end = log.index(('end', teacher))
+    distills = [d for d in starts if 'fgd_' in d or 'cwd_' in d]
+    assert len(distills) == 2 * 2 + 2  # fgd's two configs and cwd's one, two seeds
+    assert all(log.index(('start', d)) > teacher_end for d in distills)
+    assert sum(d.endswith('retinanet_r18_mini') for d in starts) == 2  # shared, once a seed
+    assert log.index(('start', 'root/demo/retinanet_r18_mini')) < teacher_end
+    cwd = results[1]['seeds'][1]
+    assert cwd['student'] == ('root/demo/seed1/retinanet_r18_mini', {
+        'bbox_mAP': len('root/demo/seed1/retinanet_r18_mini') / 1000
+    })
+    assert results[1]['teacher_ckpt'] == 'root/retinanet_r34_mini/epoch_8.pth'
 
 
 def test_distill_report_puts_the_gain_next_to_the_benchmarks_cost(tmp_path):

@@ -45,6 +45,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import List, Optional
 
@@ -126,6 +127,13 @@ def parse_args(argv=None):
     p.add_argument('--out-dir', default='work_dirs/report', help='where the report goes')
     p.add_argument('--no-train', action='store_true', help='report the finished runs only')
     p.add_argument('--retrain-teacher', action='store_true')
+    p.add_argument(
+        '--jobs',
+        type=int,
+        default=1,
+        help='runs at a time (default 1): each is a tools/train.py process, so give each its '
+        'share of the cores (e.g. OMP_NUM_THREADS=1 with --jobs 2 on 2 cores) or of the GPU; '
+        'the students and the teacher start first, the distillations once the teacher is done')
     p.add_argument(
         '--skip',
         nargs='+',
@@ -412,40 +420,86 @@ def _pct(values: List[float]) -> str:
     return f'{100 * statistics.mean(values):.0f}%' if values else ''
 
 
-def run_method(method: str, args) -> dict:
+class Runs:
+    """The runs of one report, up to ``jobs`` at a time (threads, each waiting on its
+    tools/train.py process): a work directory is trained once (a student shared by two
+    methods, a teacher shared by two presets), and ``get`` waits for a run's metrics."""
+
+    def __init__(self, jobs: int = 1):
+        self.pool = ThreadPoolExecutor(jobs) if jobs > 1 else None
+        self.futures = {}
+
+    def submit(self, work_dir: str, fn, *args) -> Future:
+        if work_dir not in self.futures:
+            if self.pool:
+                self.futures[work_dir] = self.pool.submit(fn, *args)
+            else:  # one at a time, in submission order
+                self.futures[work_dir] = done = Future()
+                done.set_result(fn(*args))
+        return self.futures[work_dir]
+
+    def close(self, error: bool = False) -> None:
+        """Wait for the runs in progress (a failure elsewhere does not stop a training that
+        is under way: it is reused next time); runs not yet started are cancelled."""
+        if self.pool:
+            self.pool.shutdown(wait=True, cancel_futures=error)
+
+
+def resolve(result: dict) -> dict:
+    """``run_method``'s result with every run's metrics (waiting for them)."""
+    for runs in result['seeds'].values():
+        for name, (d, m) in runs.items():
+            runs[name] = (d, m.result() if isinstance(m, Future) else m)
+    return result
+
+
+def run_method(method: str, args, runs: Optional[Runs] = None) -> dict:
+    """One method's runs: its teacher, then for every seed its student alone, then each
+    distillation once the teacher is done (they need its checkpoint; the students do not).
+    With ``runs`` (shared by the methods of a report, ``--jobs``) the students' and the
+    distillations' metrics are futures (``resolve``); without, they are trained one at a time
+    and returned."""
+    if runs is None:
+        return resolve(run_method(method, args, Runs()))
     preset = PRESETS[method]
     extra_opts = ['--cfg-options', *args.cfg_options] if args.cfg_options else []
     t_dir = osp.join(args.work_root, config_name(preset['teacher']))
+    label = f'{method} teacher'
     if preset.get('teacher_ckpt'):  # a pair's trained teacher: evaluated once, not trained
         t_ckpt = preset['teacher_ckpt']
         t_dir = osp.join(args.work_root, 'pairs', f'{method}_teacher')
-        teacher = evaluate(preset['teacher'], t_ckpt, t_dir, f'{method} teacher', extra_opts)
+        teacher = runs.submit(t_dir, evaluate, preset['teacher'], t_ckpt, t_dir, label, extra_opts)
     else:
-        if args.retrain_teacher and not args.no_train:
+        if args.retrain_teacher and not args.no_train and t_dir not in runs.futures:
             for f in glob.glob(osp.join(t_dir, 'epoch_*.pth')):
                 os.remove(f)
-        teacher = train(preset['teacher'], t_dir, f'{method} teacher', extra_opts, args.no_train)
-        t_ckpt = last_checkpoint(t_dir)
-    result = dict(method=method, teacher=teacher, teacher_dir=t_dir, teacher_ckpt=t_ckpt, seeds={})
+        teacher = runs.submit(t_dir, train, preset['teacher'], t_dir, label, extra_opts,
+                              args.no_train)
+    result = dict(method=method, teacher_dir=t_dir, seeds={})
     for seed in args.seeds:
         seed_opts = ['--cfg-options', f'randomness.seed={seed}', *args.cfg_options]
-        runs = {}
         s_dir = run_dir(args.work_root, student_owner(method), seed, preset['student'],
                         args.runs_dir)
-        runs['student'] = (s_dir,
-                           train(preset['student'], s_dir, f'{method} seed {seed} student',
-                                 seed_opts, args.no_train))
+        label = f'{method} seed {seed} student'
+        student = runs.submit(s_dir, train, preset['student'], s_dir, label, seed_opts,
+                              args.no_train)
+        result['seeds'][seed] = dict(student=(s_dir, student))
+    result['teacher'] = teacher.result()
+    if not preset.get('teacher_ckpt'):
+        t_ckpt = last_checkpoint(t_dir)
+    result['teacher_ckpt'] = t_ckpt
+    for seed in args.seeds:
         d_opts = ['--cfg-options', f'randomness.seed={seed}'] + [
             'model.architecture.' + o[len('model.'):] if o.startswith('model.') else o
             for o in args.cfg_options
         ]
         for cfg in preset['distill']:
+            name = config_name(cfg)
             d_dir = run_dir(args.work_root, method, seed, cfg, args.runs_dir)
             opts = d_opts + ([f'model.teacher_ckpt={t_ckpt}'] if t_ckpt else [])
-            runs[config_name(cfg)] = (d_dir,
-                                      train(cfg, d_dir, f'{method} seed {seed} {config_name(cfg)}',
-                                            opts, args.no_train or config_name(cfg) in args.skip))
-        result['seeds'][seed] = runs
+            skip = args.no_train or name in args.skip
+            run = runs.submit(d_dir, train, cfg, d_dir, f'{method} seed {seed} {name}', opts, skip)
+            result['seeds'][seed][name] = (d_dir, run)
     return result
 
 
@@ -685,9 +739,14 @@ def main(argv=None) -> List[dict]:
         raise SystemExit('--runs-dir takes one method')
     os.makedirs(args.out_dir, exist_ok=True)
     t0 = time.time()
-    results = []
-    for method in args.methods:
-        results.append(run_method(method, args))
+    runs = Runs(args.jobs)
+    try:
+        results = [run_method(method, args, runs) for method in args.methods]
+        results = [resolve(r) for r in results]
+    except BaseException:
+        runs.close(error=True)
+        raise
+    runs.close()
     md = table(results)
     header = (f'COCO box AP x100 on the 150 mini val images; gain = distilled - student, '
               f'seeds {args.seeds}' + (' (mean ± sample std)' if len(args.seeds) > 1 else ''))
