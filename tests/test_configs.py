@@ -354,15 +354,47 @@ def test_distill_report_jobs_run_two_at_a_time_teacher_before_its_distillations(
     assert results[1]['teacher_ckpt'] == 'root/retinanet_r34_mini/epoch_8.pth'
 
 
+def _bench_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('bench', 'tools/benchmark/benchmark.py')
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+def test_benchmark_rounds_take_the_modes_in_turn_and_the_median(monkeypatch):
+    """``--rounds 3``: the measurement processes run base, student, teacher, distill, base,
+    ... three times; each time is the median over the rounds, each peak the largest."""
+    import subprocess
+    bench = _bench_module()
+    calls = []
+
+    def run(cmd, **kw):
+        mode = cmd[cmd.index('--mode') + 1]
+        calls.append(mode)
+        n = len(calls)
+        out = dict(config=cmd[2], mode=mode, peak_mb=100. + n)
+        if mode != 'base':
+            out['time'] = {1: 1., 2: 9., 3: 2.}[(n - 1) // 4 + 1]  # rounds: 1, 9, 2
+        return subprocess.CompletedProcess(cmd, 0, json.dumps(out) + '\n', '')
+
+    monkeypatch.setattr(bench.subprocess, 'run', run)
+    (row, ) = bench.run_all(bench.parse_args(['x.py', '--rounds', '3']))
+    assert calls == list(bench.MODES) * 3
+    assert {
+        m: row[m].get('time')
+        for m in bench.MODES
+    } == dict(
+        base=None, student=2., teacher=2., distill=2.)
+    assert row['distill']['peak_mb'] == 100. + 12 and row['base']['peak_mb'] == 100. + 9
+
+
 def test_distill_report_puts_the_gain_next_to_the_benchmarks_cost(tmp_path):
     """``--cost``: the benchmark's JSON rows join the gains by the config's file name; the
     ratio is the benchmark's own (the probe amortised), the peak memories its distillation and
     student measurements; a config it did not measure keeps empty cost cells."""
-    import importlib.util
     report = _report_module()
-    spec = importlib.util.spec_from_file_location('bench', 'tools/benchmark/benchmark.py')
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _bench_module()
     row = dict(
         base=dict(peak_mb=400.),
         student=dict(config='detkd::pkd/pkd_retina_r34_r18_mini.py', time=0.8, peak_mb=900.),

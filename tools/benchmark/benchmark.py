@@ -53,6 +53,13 @@ def parse_args(argv=None):
     p.add_argument('--device', default='cpu')
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: default)')
     p.add_argument(
+        '--rounds',
+        type=int,
+        default=1,
+        help='measure the modes in turn this many times (student, teacher, distill, student, '
+        '...) and take the median time of each: on a shared or busy machine the load then '
+        'drifts over all modes alike instead of biasing the ratio')
+    p.add_argument(
         '--out',
         help='also write the table (OUT.md) and the measurements (OUT.json, which '
         "distill_report.py --cost reads for its table to choose by)")
@@ -175,11 +182,21 @@ def probe(model, data, cfg, args) -> dict:
     return dict(probe_time=statistics.median(times), probe_interval=hooks[0].get('interval', 100))
 
 
+def merge_rounds(measurements: list) -> dict:
+    """One mode's measurements over the rounds: the median of each time, the largest peak."""
+    out = dict(measurements[0])
+    for key in ('time', 'loss_time', 'probe_time'):
+        if key in out:
+            out[key] = statistics.median(m[key] for m in measurements)
+    out['peak_mb'] = max(m['peak_mb'] for m in measurements)
+    return out
+
+
 def run_all(args) -> list:
     rows = []
     for config in args.configs:
-        res = {}
-        for mode in MODES:
+        res = {mode: [] for mode in MODES}
+        for mode in [m for _ in range(args.rounds) for m in MODES]:
             cmd = [
                 sys.executable, __file__, config, '--mode', mode, '--iters',
                 str(args.iters), '--warmup',
@@ -190,9 +207,9 @@ def run_all(args) -> list:
             lines = [line for line in proc.stdout.splitlines() if line.startswith('{')]
             if proc.returncode or not lines:
                 raise RuntimeError(f'{config} ({mode}) failed:\n{proc.stderr[-3000:]}')
-            res[mode] = json.loads(lines[-1])
-            print(f'  {config} {mode}: {json.dumps(res[mode])}', file=sys.stderr, flush=True)
-        rows.append(res)
+            res[mode].append(json.loads(lines[-1]))
+            print(f'  {config} {mode}: {lines[-1]}', file=sys.stderr, flush=True)
+        rows.append({mode: merge_rounds(m) for mode, m in res.items()})
     return rows
 
 
