@@ -354,6 +354,35 @@ def test_distill_report_jobs_run_two_at_a_time_teacher_before_its_distillations(
     assert results[1]['teacher_ckpt'] == 'root/retinanet_r34_mini/epoch_8.pth'
 
 
+def test_distill_report_reads_configs_from_several_jobs_at_once():
+    """``--jobs``: the first config reads of a fresh process, from several threads at once
+    (``detkd::`` bases make mmengine look the package up through pkg_resources, which is not
+    thread-safe while it initialises: without the report's lock about one process in two
+    failed with "'NoneType' object has no attribute 'find'"). Two fresh processes."""
+    import subprocess
+    import sys
+    script = '''
+import importlib.util, threading
+spec = importlib.util.spec_from_file_location('report', 'tools/analysis/distill_report.py')
+report = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(report)
+out, errors = [], []
+def read(c):
+    try:
+        out.append(report.max_epochs(c))
+    except Exception as e:
+        errors.append(repr(e))
+threads = [threading.Thread(target=read, args=(f'detkd::{m}/{m}_retina_r34_r18_mini.py', ))
+           for m in ('fgd', 'cwd', 'pkd', 'mgd', 'fbkd')]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(out, errors)
+'''
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True)
+        assert proc.stdout.strip().splitlines()[-1] == '[4, 4, 4, 4, 4] []', proc.stderr[-2000:]
+
+
 def _bench_module():
     import importlib.util
     spec = importlib.util.spec_from_file_location('bench', 'tools/benchmark/benchmark.py')

@@ -43,6 +43,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -100,6 +101,7 @@ def load_presets(root: str = ROOT) -> dict:
 
 
 PRESETS = load_presets()
+_CONFIG_LOCK = threading.Lock()
 FINAL = 'report_final.json'  # a run's final evaluation, as the report found it
 _PROGRESS = re.compile(r'Epoch\(train\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\].*?eta: (\S+)')
 _LOG_TIME = re.compile(r'^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)')
@@ -258,7 +260,8 @@ def max_epochs(config: str, extra=()) -> int:
         if opt.startswith('train_cfg.max_epochs='):
             return int(opt.split('=', 1)[1])
     from mmengine.config import Config
-    return Config.fromfile(repo_file(config)).train_cfg.max_epochs
+    with _CONFIG_LOCK:  # --jobs: mmengine's package lookup (pkg_resources) is not thread-safe
+        return Config.fromfile(repo_file(config)).train_cfg.max_epochs
 
 
 def final_metrics(work_dir: str, epochs: int) -> Optional[dict]:
