@@ -463,10 +463,10 @@ def test_distill_report_puts_the_gain_next_to_the_benchmarks_cost(tmp_path):
     ]
     lines = report.choose_table(results, json.loads((tmp_path / 'bench.json').read_text()))
     pkd, mgd = lines.splitlines()[2:]
-    assert pkd == ('| pkd | `pkd_retina_r34_r18_mini` | 15.5 | 18.0 | +2.5 ± 0.7 | +5.0 |  | '
+    assert pkd == ('| pkd | `pkd_retina_r34_r18_mini` | - | 15.5 | 18.0 | +2.5 ± 0.7 | +5.0 |  | '
                    '1.01 | 1160 / 900 | 2 |')
-    assert mgd == ('| mgd | `mgd_retina_r34_r18_mini` | 15.5 | 15.0 | -0.5 ± 0.7 | -1.0 |  |  |  '
-                   '| 2 |')
+    assert mgd == ('| mgd | `mgd_retina_r34_r18_mini` | neck, bbox_head | 15.5 | 15.0 | '
+                   '-0.5 ± 0.7 | -1.0 |  |  |  | 2 |')
 
 
 def test_distill_report_resumes_from_the_last_complete_checkpoint_and_the_last_epochs_option(

@@ -513,7 +513,7 @@ def config_stats(results: List[dict]):
     for r in results:
         for cfg in PRESETS[r['method']]['distill']:
             name = config_name(cfg)
-            st = dict(method=r['method'], name=name, teacher=r['teacher'])
+            st = dict(method=r['method'], name=name, config=cfg, teacher=r['teacher'])
             st.update(student=[], distilled=[], walls=[], balance=[])
             st['gains'] = {m: [] for m in GAIN_METRICS}
             for runs in r['seeds'].values():
@@ -558,18 +558,23 @@ def choose_table(results: List[dict], cost_rows: List[dict]) -> str:
     next to what it costs, from ``tools/benchmark/benchmark.py --out X`` (``X.json``; rows
     matched by the config's file name): the distillation step's time relative to the student's
     step plus the teacher's forward, and the peak memory of the distillation step against the
-    student's own training step. A config the benchmark did not measure has empty cost cells."""
+    student's own training step. A config the benchmark did not measure has empty cost cells.
+    ``inherits``: what the student takes from the teacher before training (``inherit_teacher``),
+    which on a student trained from scratch can weigh more than the loss."""
+    from mmengine.config import Config
     cost = {config_name(r['distill']['config']): r for r in cost_rows}
     lines = [
-        '| method | run | student mAP | distilled mAP | gain mAP | gain / SE | '
+        '| method | run | inherits | student mAP | distilled mAP | gain mAP | gain / SE | '
         'distill. share of gradient | step cost ratio | peak MB distill / student | seeds |',
-        '|---|---|---|---|---|---|---|---|---|---|'
+        '|---|---|---|---|---|---|---|---|---|---|---|'
     ]
     for st in config_stats(results):
+        inherits = Config.fromfile(repo_file(st['config'])).model.get('inherit_teacher')
         c = cost.get(st['name'])
         ratio = f'{c["summary"]["ratio"]:.2f}' if c else ''
         peak = f'{c["distill"]["peak_mb"]:.0f} / {c["student"]["peak_mb"]:.0f}' if c else ''
-        lines.append(f'| {st["method"]} | `{st["name"]}` | {statistics.mean(st["student"]):.1f} | '
+        lines.append(f'| {st["method"]} | `{st["name"]}` | {", ".join(inherits or ()) or "-"} | '
+                     f'{statistics.mean(st["student"]):.1f} | '
                      f'{statistics.mean(st["distilled"]):.1f} | '
                      f'{mean_std(st["gains"]["bbox_mAP"])} | '
                      f'{gain_over_se(st["gains"]["bbox_mAP"])} | '
