@@ -285,12 +285,16 @@ def test_demo_presets_pair_each_distillation_config_with_its_own_teacher_and_stu
             assert model.teacher_ckpt == f'work_dirs/{teacher_name}/epoch_{last}.pth', name
 
 
-def _report_module():
+def _tool_module(name: str, path: str):
     import importlib.util
-    spec = importlib.util.spec_from_file_location('report', 'tools/analysis/distill_report.py')
-    report = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(report)
-    return report
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _report_module():
+    return _tool_module('report', 'tools/analysis/distill_report.py')
 
 
 def test_distill_report_trains_a_student_shared_by_two_methods_once(monkeypatch):
@@ -384,11 +388,7 @@ print(out, errors)
 
 
 def _bench_module():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('bench', 'tools/benchmark/benchmark.py')
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
+    return _tool_module('bench', 'tools/benchmark/benchmark.py')
 
 
 def test_benchmark_rounds_take_the_modes_in_turn_and_the_median(monkeypatch):
