@@ -426,7 +426,8 @@ def _pct(values: List[float]) -> str:
 class Runs:
     """The runs of one report, up to ``jobs`` at a time (threads, each waiting on its
     tools/train.py process): a work directory is trained once (a student shared by two
-    methods, a teacher shared by two presets), and ``get`` waits for a run's metrics."""
+    methods, a teacher shared by two presets); ``submit`` returns the run's future, whose
+    ``result()`` waits for its metrics."""
 
     def __init__(self, jobs: int = 1):
         self.pool = ThreadPoolExecutor(jobs) if jobs > 1 else None
