@@ -229,14 +229,14 @@ def summary(r: dict) -> dict:
 
 
 def table(rows: list) -> str:
+    """The Markdown table of the rows (each with its ``summary``)."""
     lines = [
         '| config | student step (ms) | teacher fwd (ms) | distill step (ms) | balance probe '
         '(ms, every N steps) | ratio (target <= 1.10) | distill losses (ms, share) | peak MB '
         'student / teacher / distill | memory target |', '|---|---|---|---|---|---|---|---|---|'
     ]
     for r in rows:
-        s, t, d = r['student'], r['teacher'], r['distill']
-        sm = summary(r)
+        s, t, d, sm = r['student'], r['teacher'], r['distill'], r['summary']
         ratio, budget = sm['ratio'], sm['memory_target_mb']
         probe = (f'{1000 * d["probe_time"]:.0f} / {d["probe_interval"]}'
                  if 'probe_time' in d else 'off')
@@ -256,14 +256,14 @@ def main(argv=None):
     if args.mode:
         print(json.dumps(measure(args.configs[0], args.mode, args)))
         return
-    rows = run_all(args)
+    rows = [dict(r, summary=summary(r)) for r in run_all(args)]
     md = table(rows)
     print(md)
     if args.out:
         with open(args.out + '.md', 'w') as f:
             f.write(md + '\n')
         with open(args.out + '.json', 'w') as f:  # distill_report.py --cost reads it
-            json.dump([dict(r, summary=summary(r)) for r in rows], f, indent=1)
+            json.dump(rows, f, indent=1)
 
 
 if __name__ == '__main__':
