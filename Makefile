@@ -5,8 +5,9 @@ PYTEST_ARGS ?=
 # make test: one pytest worker per core (pytest-xdist), each on one thread, as are the tools
 # the integration tests run (OMP_NUM_THREADS is inherited)
 TEST_WORKERS ?= auto
-# make demo DEMO=<preset>: fgd (default), fgd-fcos, fgd-mixed, cwd-retina, cwd-gfl, ld, yolov3,
-# ppyoloe, pkd, mgd, fbkd (the Report names in configs/*/metafile.yml; tools/demo.py --help)
+# make demo DEMO=<preset>: fgd (default), fgd-fcos, fgd-mixed, fgd-faster-rcnn, cwd-retina,
+# cwd-gfl, cwd-faster-rcnn, ld, yolov3, ppyoloe, pkd, pkd-faster-rcnn, pkd-fcos, mgd, fbkd,
+# fbkd-faster-rcnn (the Report names in configs/*/metafile.yml; tools/demo.py --help)
 DEMO ?= fgd
 LINT_PATHS := projects tools tests configs
 

@@ -269,7 +269,8 @@ def test_demo_presets_pair_each_distillation_config_with_its_own_teacher_and_stu
     spec.loader.exec_module(demo)
     assert set(demo.PRESETS) == {
         'fgd', 'cwd-retina', 'cwd-gfl', 'yolov3', 'ld', 'ppyoloe', 'pkd', 'mgd', 'fbkd',
-        'fgd-mixed', 'fgd-fcos', 'fgd-faster-rcnn'
+        'fgd-mixed', 'fgd-fcos', 'fgd-faster-rcnn', 'pkd-faster-rcnn', 'pkd-fcos',
+        'cwd-faster-rcnn', 'fbkd-faster-rcnn'
     }
     for name, preset in demo.PRESETS.items():
         student = Config.fromfile(preset['student']).model

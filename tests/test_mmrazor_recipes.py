@@ -132,3 +132,74 @@ def test_schedule_and_optimizer_are_mmrazors(pair):
     assert ours.train_dataloader.batch_size == theirs.train_dataloader.batch_size == 2
     if 'swin' not in name:
         assert _plain(ours.train_dataloader.dataset) == _plain(theirs.train_dataloader.dataset)
+
+
+# the mini pairs (distill_report.py's methods) -> the COCO recipe whose distiller each shrinks
+MINI = {
+    'pkd/pkd_retina_r34_r18_mini': 'pkd/pkd_retina_x101_retina_r50_2x_coco',
+    'pkd/pkd_faster-rcnn_r34_r18_mini': 'pkd/pkd_faster-rcnn_r101_faster-rcnn_r50_2x_coco',
+    'pkd/pkd_fcos_r34_r18_mini': 'pkd/pkd_fcos_x101_retina_r50_1x_coco',
+    'mgd/mgd_retina_r34_r18_mini': 'mgd/mgd_retina_x101_retina_r50_2x_coco',
+    'fbkd/fbkd_retina_r34_r18_mini': 'fbkd/fbkd_faster-rcnn_r101_faster-rcnn_r50_1x_coco',
+    'fbkd/fbkd_faster-rcnn_r34_r18_mini': 'fbkd/fbkd_faster-rcnn_r101_faster-rcnn_r50_1x_coco',
+    'cwd/cwd_faster-rcnn_r34_r18_mini': 'cwd/cwd_faster-rcnn_r101_faster-rcnn_r50_1x_coco',
+}
+
+
+def _width(data, width):
+    """The distiller with every channel setting (the FPN's 256 in the COCO recipes) at
+    ``width``: the one difference a mini pair may have."""
+    channels = ('in_channels', 'student_channels', 'teacher_channels')
+    if isinstance(data, dict):
+        return {k: width if k in channels else _width(v, width) for k, v in data.items()}
+    return data
+
+
+@pytest.mark.parametrize('name', sorted(MINI))
+def test_mini_pair_is_its_coco_recipe_on_the_mini_fpn(name):
+    """Each mini pair distils with its COCO recipe's distiller (losses, weights, recorders,
+    connectors, mappings), the channel widths set to the mini FPN's 64, and its student and
+    teacher are the mini family's configs named in its metafile entry."""
+    import yaml
+    ours = load_config(f'configs/{name}.py')
+    coco = load_config(f'configs/{MINI[name]}.py')
+    assert _plain(ours.model.distiller) == _width(_plain(coco.model.distiller), 64), name
+    folder, stem = name.split('/')
+    (entry, ) = [
+        m for m in yaml.safe_load(open(f'configs/{folder}/metafile.yml'))['Models']
+        if m['Name'] == stem
+    ]
+    teacher = Config.fromfile(entry['Metadata']['Teacher']['Config']).model.to_dict()
+    student = Config.fromfile(entry['Metadata']['Student']['Config']).model.to_dict()
+    assert _plain(ours.model.teacher) == dict(teacher, _scope_='mmdet')
+    assert _plain(ours.model.architecture) == student
+    assert student['neck']['out_channels'] == 64
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize('name', sorted(MINI))
+def test_mini_pair_trains_a_step_on_every_distilled_level(name):
+    """Built (random teacher) and one training step on two 256 x 256 images: one finite
+    distillation loss per configured term, next to the student's own losses, and a gradient
+    from the distillation on the student's neck."""
+    import torch
+    from mmrazor.registry import MODELS
+    from test_fgd_pairs import _samples
+    cfg = load_config(f'configs/{name}.py', {
+        'model.teacher_ckpt': None,
+        'model.allow_random_teacher': True
+    })
+    model = cfg.model.copy()
+    model.pop('_scope_')
+    torch.manual_seed(0)
+    algo = MODELS.build(model)
+    algo.init_weights()
+    algo.train()
+    losses = algo.loss(torch.randn(2, 3, 256, 256), _samples())
+    distill = {k: v for k, v in losses.items() if k.startswith('distill.')}
+    assert len(distill) == len(cfg.model.distiller.distill_losses), sorted(distill)
+    assert all(torch.isfinite(v).all() for v in distill.values()), distill
+    assert any(k.startswith('student.loss') for k in losses)
+    sum(distill.values()).backward()
+    grads = [p.grad for n, p in algo.student.named_parameters() if n.startswith('neck.')]
+    assert any(g is not None and g.abs().sum() > 0 for g in grads), name

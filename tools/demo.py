@@ -12,8 +12,8 @@ saved as Markdown and as a PNG chart in the work dir.
     python tools/demo.py --preset yolov3        # YOLOv3 KD, YOLOv3 R34 -> MobileNetV1 (mini)
     python tools/demo.py --preset ld            # LD, GFL R34vd -> R18vd (mini)
     python tools/demo.py --preset ppyoloe       # PP-YOLOE+ logits + FGD, mini widths 0.375 -> 0.25
-    python tools/demo.py --preset pkd           # also mgd, fbkd, fgd-fcos, fgd-mixed: every
-                                                # Report name in configs/*/metafile.yml
+    python tools/demo.py --preset pkd           # also mgd, fbkd, fgd-fcos, pkd-faster-rcnn, ...:
+                                                # every Report name in configs/*/metafile.yml
     python tools/demo.py --teacher T.py --student S.py --distill D.py [--distill D2.py]
 """
 import argparse
