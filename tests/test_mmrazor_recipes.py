@@ -203,3 +203,17 @@ def test_mini_pair_trains_a_step_on_every_distilled_level(name):
     sum(distill.values()).backward()
     grads = [p.grad for n, p in algo.student.named_parameters() if n.startswith('neck.')]
     assert any(g is not None and g.abs().sum() > 0 for g in grads), name
+
+
+def test_fbkd_balance_ablation_only_raises_the_loss_weight():
+    """The FBKD mini ablation is the mini pair with each level's loss weight at 7 (its
+    gradient share from 13% to about half), nothing else."""
+    base = _plain(load_config('configs/fbkd/fbkd_retina_r34_r18_mini.py').model)
+    x7 = _plain(load_config('configs/fbkd/fbkd_retina_r34_r18_x7_mini.py').model)
+    losses = x7['distiller'].pop('distill_losses')
+    assert losses == {f'loss_s{i}': dict(type='FBKDLoss', loss_weight=7.0) for i in range(4)}
+    assert base['distiller'].pop('distill_losses') == {
+        f'loss_s{i}': dict(type='FBKDLoss')
+        for i in range(4)
+    }
+    assert x7 == base
