@@ -5,5 +5,6 @@
 # the same gradients (0.149 x 7 / (0.149 x 7 + 1)); the hook reports what it is in the run.
 #   python tools/train.py configs/fbkd/fbkd_retina_r34_r18_x7_mini.py
 _base_ = ['./fbkd_retina_r34_r18_mini.py']
-model = dict(distiller=dict(distill_losses={f'loss_s{i}': dict(loss_weight=7.0)
-                                            for i in range(4)}))
+model = dict(
+    distiller=dict(distill_losses={f'loss_s{i}': dict(loss_weight=7.0)
+                                   for i in range(4)}))
