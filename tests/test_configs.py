@@ -263,10 +263,7 @@ def test_readme_pair_is_a_few_lines_and_builds(tmp_path):
 def test_demo_presets_pair_each_distillation_config_with_its_own_teacher_and_student():
     """tools/demo.py trains the preset's teacher and student and hands the teacher's
     checkpoint to the distillation config: the three must describe the same models."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('demo', 'tools/demo.py')
-    demo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo)
+    demo = _tool_module('demo', 'tools/demo.py')
     assert set(demo.PRESETS) == {
         'fgd', 'cwd-retina', 'cwd-gfl', 'yolov3', 'ld', 'ppyoloe', 'pkd', 'mgd', 'fbkd',
         'fgd-mixed', 'fgd-fcos', 'fgd-faster-rcnn', 'pkd-faster-rcnn', 'pkd-fcos',
