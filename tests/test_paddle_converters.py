@@ -10,9 +10,11 @@ are written as real ``.pdparams`` files, converted by ARCH, loaded (strictly, or
 ImageNet backbones through mmengine's ``Pretrained`` init as the configs do) and the outputs
 compared to 1e-4.
 """
+import glob
 import json
 import os.path as osp
 import pickle
+import re
 import subprocess
 import sys
 
@@ -23,7 +25,7 @@ from mmdet.registry import MODELS
 from mmengine.registry import DefaultScope
 
 import detkd  # noqa: F401
-from detkd.converters.paddle import ConversionError, convert_file, convert_ppyoloe_file
+from detkd.converters.paddle import ARCHS, ConversionError, convert_file, convert_ppyoloe_file
 from detkd.testing.paddle_weights import load_spec, save_pdparams, synth_images, synth_state
 
 DATA = 'tests/data/paddle'
@@ -444,6 +446,24 @@ def test_cli_writes_a_backbone_checkpoint_and_refuses_a_wrong_arch(tmp_path):
         text=True)
     assert bad.returncode != 0 and 'not a PaddleDetection ResNet' in bad.stderr
     assert not (tmp_path / 'x.pth').exists()
+
+
+def test_help_describes_every_arch_and_the_config_it_loads_into():
+    """`paddle_to_mmdet.py --help` describes each architecture it converts (or names it as
+    an alias), and the configs it names for the converted files exist."""
+    tool = 'tools/model_converters/paddle_to_mmdet.py'
+    run = subprocess.run([sys.executable, tool, '--help'], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    text = run.stdout[run.stdout.index('ARCH names'):]  # past the usage's list of choices
+    assert set(re.findall(r'^    (\w+) {2,}', text, re.M)) <= set(ARCHS)
+    assert all(re.search(rf'\b{arch}\b', text) for arch in ARCHS)  # a line or an alias
+    named = re.findall(r'-> (configs/\S+\.py)', run.stdout)
+    assert len(named) == 6, named
+    for pattern in named:  # r{50,101} -> r50, r101; * as a glob
+        options = re.search(r'\{(.*)\}', pattern)
+        for one in options.group(1).split(',') if options else ['']:
+            path = re.sub(r'\{.*\}', one, pattern)
+            assert glob.glob(path), path
 
 
 def test_gfl_r18vd_student_config_takes_the_resnet18_vd_imagenet_file(tmp_path):

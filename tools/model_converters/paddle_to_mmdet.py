@@ -11,6 +11,10 @@ ARCH names the model the file holds (``--list`` describes each):
     yolov3_r34      YOLOv3 ResNet34            -> configs/yolov3/yolov3_r34_608_270e_coco.py
     gfl_r101vd      GFL ResNet-vd (alias gfl_resnet_vd; depth read from the file)
                                                -> configs/gfl/gfl_r101vd_paddle_coco.py
+    gfl_resnet      GFL ResNet50/101 variant b (the seed's CWD GFL R50 student)
+                                               -> configs/gfl/gfl_r50_paddle_coco.py
+    retinanet       RetinaNet ResNet50/101 (the seed's R101 teacher, its FGD and CWD R50
+                    students)      -> configs/retinanet/retinanet_r{50,101}_paddle_coco.py
     ppyoloe_plus    PP-YOLOE(+) s/m/l/x, COCO or Objects365 -> configs/ppyoloe/*.py
 
 Depth, size and class count are read from the file; no Paddle needed. The result is checked
@@ -33,7 +37,7 @@ from detkd.converters.paddle import ARCHS, ConversionError, convert_file
 
 def main():
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawTextHelpFormatter)
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('arch', nargs='?', choices=sorted(ARCHS), help='what the file holds')
     parser.add_argument('src', nargs='?', help='Paddle .pdparams file')
     parser.add_argument('dst', nargs='?', help='where to write the mmdet checkpoint (.pth)')
