@@ -240,8 +240,9 @@ def test_a_mini_distillation_step_under_the_amp_wrapper_is_finite(path):
     from mmengine.registry import DefaultScope
     from mmengine.runner import Runner
 
+    from detkd.testing import RANDOM_TEACHER
     from detkd.utils import enable_amp, load_config
-    cfg = load_config(path, {'model.teacher_ckpt': None, 'model.allow_random_teacher': True})
+    cfg = load_config(path, RANDOM_TEACHER)
     enable_amp(cfg, cuda=False)
     model_cfg = cfg.model.copy()
     model_cfg.pop('_scope_')

@@ -3,22 +3,15 @@ predictions: refused at build with both numbers and the fix; feature-level metho
 a teacher config trained on other class names or order is warned about when the config loads.
 """
 import pytest
-from mmrazor.registry import MODELS
 
 import detkd  # noqa: F401
+from detkd.testing import build_pair
 from detkd.utils import load_config
 from detkd.utils.config import class_difference, dataset_classes
 
 
 def _build(path, **options):
-    cfg = load_config(path, {
-        'model.teacher_ckpt': None,
-        'model.allow_random_teacher': True,
-        **options
-    })
-    model = cfg.model.copy()
-    model.pop('_scope_')
-    return MODELS.build(model)
+    return build_pair(path, options, init_weights=False)[1]
 
 
 @pytest.mark.parametrize('path, users', [

@@ -16,6 +16,7 @@ from mmengine.config import Config
 from mmrazor.registry import MODELS
 
 import detkd  # noqa: F401
+from detkd.testing import NO_PRETRAINED, RANDOM_TEACHER
 from detkd.utils import load_config
 
 # trainable students and teachers by family, and the methods' folders (COCO and mini pairs)
@@ -208,14 +209,8 @@ def test_readme_mixed_detector_pair_builds_without_inheriting():
     path = 'configs/_test_readme_mixed_pair.py'
     with open(path, 'w') as f:
         f.write(_readme_pair('mixed-pair-example'))
-    options = {
-        'model.teacher_ckpt': None,
-        'model.allow_random_teacher': True,
-        'model.teacher.backbone.init_cfg': None,
-        'model.architecture.backbone.init_cfg': None
-    }
     try:
-        cfg = load_config(path, options)
+        cfg = load_config(path, {**RANDOM_TEACHER, **NO_PRETRAINED})
     finally:
         os.remove(path)
     model_cfg = cfg.model.copy()
@@ -235,13 +230,7 @@ def test_readme_pair_is_a_few_lines_and_builds(tmp_path):
     with open(path, 'w') as f:
         f.write(code)
     try:
-        cfg = load_config(
-            path, {
-                'model.teacher_ckpt': None,
-                'model.allow_random_teacher': True,
-                'model.teacher.backbone.init_cfg': None,
-                'model.architecture.backbone.init_cfg': None
-            })
+        cfg = load_config(path, {**RANDOM_TEACHER, **NO_PRETRAINED})
     finally:
         os.remove(path)
     # the teacher file was expanded before the options, so they reach the teacher

@@ -4,10 +4,9 @@ trains a step with a random teacher (the real teachers are mmdet model-zoo downl
 import numpy as np
 import pytest
 import torch
-from mmrazor.registry import MODELS
 
 import detkd  # noqa: F401
-from detkd.testing import make_data_samples
+from detkd.testing import build_pair, make_data_samples
 from detkd.utils import load_config
 
 # config -> (levels, (temp, alpha, beta, gamma, lambda), inherited modules, teacher, student)
@@ -97,18 +96,7 @@ def _samples(n=2, size=(256, 256), masks=False):
                          sorted(PAIRS) + ['cwd/cwd_faster-rcnn_r101_faster-rcnn_r50_1x_coco'])
 def test_each_pair_builds_and_trains_a_step_with_a_random_teacher(name):
     folder, name = name.split('/') if '/' in name else ('fgd', name)
-    options = {
-        'model.teacher_ckpt': None,
-        'model.allow_random_teacher': True,
-        'model.teacher.backbone.init_cfg': None,
-        'model.architecture.backbone.init_cfg': None
-    }
-    cfg = load_config(f'configs/{folder}/{name}.py', options)
-    model = cfg.model.copy()
-    model.pop('_scope_')
-    torch.manual_seed(0)
-    algo = MODELS.build(model)  # the build-time checks and dry run included
-    algo.train()
+    cfg, algo = build_pair(f'configs/{folder}/{name}.py', pretrained=False, init_weights=False)
     losses = algo.loss(
         torch.randn(2, 3, 256, 256), _samples(masks=('mask' in name or 'solo' in name)))
     distill = {k: v for k, v in losses.items() if k.startswith('distill.')}
@@ -121,15 +109,7 @@ def test_two_stage_mini_pair_inherits_rpn_and_roi_heads_and_distils_p2_to_p5():
     """The mini Faster R-CNN pair (the two-stage kind in the report): the authors' two-stage
     wiring on the 64-channel mini FPN: neck, RPN and RoI heads start from the teacher's, FGD
     on P2-P5 with their Faster R-CNN weights, one training step finite for both parts."""
-    cfg = load_config('configs/fgd/fgd_faster-rcnn_r34_r18_mini.py', {
-        'model.teacher_ckpt': None,
-        'model.allow_random_teacher': True
-    })
-    model = cfg.model.copy()
-    model.pop('_scope_')
-    torch.manual_seed(0)
-    algo = MODELS.build(model)
-    algo.init_weights()
+    cfg, algo = build_pair('configs/fgd/fgd_faster-rcnn_r34_r18_mini.py')
     teacher, student = algo.teacher.state_dict(), algo.student.state_dict()
     for prefix in ('neck.', 'rpn_head.', 'roi_head.'):
         names = [k for k in teacher if k.startswith(prefix)]
@@ -140,7 +120,6 @@ def test_two_stage_mini_pair_inherits_rpn_and_roi_heads_and_distils_p2_to_p5():
     for loss in losses.values():
         assert (loss.student_channels, loss.teacher_channels) == (64, 64)
         assert (loss.temp, loss.alpha_fgd, loss.beta_fgd, loss.gamma_fgd, loss.lambda_fgd) == RCNN
-    algo.train()
     out = algo.loss(torch.randn(2, 3, 256, 256), _samples())
     assert len([k for k in out if k.startswith('distill.')]) == 4
     assert {'student.loss_rpn_cls', 'student.loss_cls'} <= set(out)

@@ -3,11 +3,9 @@ with a random teacher: the teacher runs its forward and nothing else (no loss, n
 assignment), gets no gradient, and the distillation losses reach the student."""
 import pytest
 import torch
-from mmrazor.registry import MODELS
 
 import detkd  # noqa: F401
-from detkd.testing import make_data_samples
-from detkd.utils import load_config
+from detkd.testing import build_pair, make_data_samples
 
 pytestmark = pytest.mark.integration  # whole detectors: `make test-fast` skips them
 
@@ -19,14 +17,7 @@ PAIRS = {
 
 
 def _build(path):
-    cfg = load_config(path, {'model.teacher_ckpt': None, 'model.allow_random_teacher': True})
-    model = cfg.model.copy()
-    model.pop('_scope_')
-    torch.manual_seed(0)
-    algo = MODELS.build(model)
-    algo.init_weights()
-    algo.train()
-    return algo
+    return build_pair(path)[1]
 
 
 def _forbid(obj, *names):

@@ -183,18 +183,10 @@ def test_mini_pair_trains_a_step_on_every_distilled_level(name):
     distillation loss per configured term, next to the student's own losses, and a gradient
     from the distillation on the student's neck."""
     import torch
-    from mmrazor.registry import MODELS
     from test_fgd_pairs import _samples
-    cfg = load_config(f'configs/{name}.py', {
-        'model.teacher_ckpt': None,
-        'model.allow_random_teacher': True
-    })
-    model = cfg.model.copy()
-    model.pop('_scope_')
-    torch.manual_seed(0)
-    algo = MODELS.build(model)
-    algo.init_weights()
-    algo.train()
+
+    from detkd.testing import build_pair
+    cfg, algo = build_pair(f'configs/{name}.py')
     losses = algo.loss(torch.randn(2, 3, 256, 256), _samples())
     distill = {k: v for k, v in losses.items() if k.startswith('distill.')}
     assert len(distill) == len(cfg.model.distiller.distill_losses), sorted(distill)
