@@ -105,6 +105,17 @@ def test_each_pair_builds_and_trains_a_step_with_a_random_teacher(name):
     assert any(k.startswith('student.') for k in losses)
 
 
+@pytest.mark.parametrize('pair', ['fgd_retina_r34_r18', 'fgd_fcos_r34_r18'])
+def test_noinherit_ablation_is_its_mini_pair_without_inheriting(pair):
+    """The inheriting ablations of the report (one per mini pair whose teacher and student
+    share the neck and head architecture) change nothing but ``inherit_teacher``."""
+    base = load_config(f'configs/fgd/{pair}_mini.py').model.to_dict()
+    ablation = load_config(f'configs/fgd/{pair}_noinherit_mini.py').model.to_dict()
+    assert tuple(base.pop('inherit_teacher')) == ('neck', 'bbox_head')
+    assert tuple(ablation.pop('inherit_teacher')) == ()
+    assert ablation == base
+
+
 def test_two_stage_mini_pair_inherits_rpn_and_roi_heads_and_distils_p2_to_p5():
     """The mini Faster R-CNN pair (the two-stage kind in the report): the authors' two-stage
     wiring on the 64-channel mini FPN: neck, RPN and RoI heads start from the teacher's, FGD
