@@ -105,13 +105,17 @@ def test_each_pair_builds_and_trains_a_step_with_a_random_teacher(name):
     assert any(k.startswith('student.') for k in losses)
 
 
-@pytest.mark.parametrize('pair', ['fgd_retina_r34_r18', 'fgd_fcos_r34_r18'])
-def test_noinherit_ablation_is_its_mini_pair_without_inheriting(pair):
+@pytest.mark.parametrize('pair, inherited', [
+    ('fgd_retina_r34_r18', ('neck', 'bbox_head')),
+    ('fgd_fcos_r34_r18', ('neck', 'bbox_head')),
+    ('fgd_faster-rcnn_r34_r18', ('neck', 'rpn_head', 'roi_head')),
+])
+def test_noinherit_ablation_is_its_mini_pair_without_inheriting(pair, inherited):
     """The inheriting ablations of the report (one per mini pair whose teacher and student
     share the neck and head architecture) change nothing but ``inherit_teacher``."""
     base = load_config(f'configs/fgd/{pair}_mini.py').model.to_dict()
     ablation = load_config(f'configs/fgd/{pair}_noinherit_mini.py').model.to_dict()
-    assert tuple(base.pop('inherit_teacher')) == ('neck', 'bbox_head')
+    assert tuple(base.pop('inherit_teacher')) == inherited
     assert tuple(ablation.pop('inherit_teacher')) == ()
     assert ablation == base
 
