@@ -300,6 +300,33 @@ def test_mini_ablations_switch_one_part_off(variant, off):
     assert cfg.model.distiller.distill_losses.loss_logits_kd.ref_num_classes == 80
 
 
+def test_balanced_mini_recipe_is_the_seed_rescaled_by_its_stated_factors():
+    """ppyoloe_plus_kd_balanced_mini.py: the seed's logits weights / 8, and FGD times the
+    ratio of the seed's teacher neck width and image area to the mini pair's, read from the
+    configs themselves (a change of the mini teacher's width breaks the stated derivation)."""
+    seed = Config.fromfile('configs/ppyoloe_kd/ppyoloe_plus_kd_mini.py')
+    bal = Config.fromfile('configs/ppyoloe_kd/ppyoloe_plus_kd_balanced_mini.py')
+    coco = Config.fromfile('configs/ppyoloe_kd/ppyoloe_plus_x_l_distill.py')
+    s, b = seed.model.distiller.distill_losses, bal.model.distiller.distill_losses
+    for t in ('cls', 'box', 'dfl', 'kd'):
+        assert b[f'loss_logits_{t}'].loss_weight == pytest.approx(
+            s[f'loss_logits_{t}'].loss_weight / 8)
+    assert b.loss_logits_kd.ref_num_classes == 80 and b.loss_logits_kd.kd_T == 10.0
+
+    def side(cfg):
+        return next(t.scale[0] for t in cfg.test_pipeline if t.type == 'Resize')
+
+    coco_student = Config.fromfile('configs/ppyoloe/ppyoloe_plus_l_80e_coco.py')
+    area = (side(coco_student) / side(bal))**2
+    for i in range(3):
+        fgd, fgd_coco = b[f'loss_fgd_neck{i}'], coco.model.distiller.distill_losses[
+            f'loss_fgd_neck{i}']
+        width = fgd_coco.teacher_channels / fgd.teacher_channels
+        assert fgd.loss_weight == pytest.approx(s[f'loss_fgd_neck{i}'].loss_weight * width * area)
+        assert fgd.teacher_channels == (72, 144, 288)[i]
+    assert bal.model.teacher_head_step == 'assign_for_student' and bal.model.loss_scale == 0.125
+
+
 def test_fgd_untrained_modules_get_no_gradient(hub):
     model = build(MINI)
     hub.update_info('epoch', 5)
