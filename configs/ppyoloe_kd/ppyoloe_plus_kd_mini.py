@@ -6,7 +6,9 @@
 #   python tools/train.py configs/ppyoloe_kd/ppyoloe_plus_kd_mini.py
 # The mini schedule's AdamW makes loss_scale 0.125 nearly a no-op (Adam normalises the
 # gradient scale; its weight decay is decoupled); under the COCO recipe's SGD it is not.
-# Ablations: ppyoloe_plus_kd_logits_mini.py (FGD off), ppyoloe_plus_kd_feat_mini.py (logits off).
+# Ablations: ppyoloe_plus_kd_logits_mini.py (FGD off), ppyoloe_plus_kd_feat_mini.py (logits off),
+# ppyoloe_plus_kd_assign_mini.py (every loss off); ppyoloe_plus_kd_balanced_mini.py rebalances
+# both parts for the mini pair (configs/ppyoloe_kd/README.md has the figures).
 _base_ = ['../ppyoloe/ppyoloe_plus_mini.py', '../_base_/distill/ppyoloe_kd.py']
 model = _base_.pop('distill')
 model.update(
