@@ -12,17 +12,11 @@
 # Everything else (the teacher's assignment after the static epochs, loss x0.125, the kd
 # normalisation for 7 classes) as ppyoloe_plus_kd_mini.py.
 _base_ = './ppyoloe_plus_kd_mini.py'
-__logits_scale = 1 / 8
-__fgd_weight = (240 / 72) * (640 / 320)**2
+__factor = dict(loss_logits=1 / 8, loss_fgd=(240 / 72) * (640 / 320)**2)
 model = dict(
     distiller=dict(
         distill_losses={
-            **{
-                f'loss_logits_{t}': dict(loss_weight=4.0 * w * __logits_scale)
-                for t, w in (('cls', 1.0), ('box', 2.5), ('dfl', 0.5), ('kd', 20000))
-            },
-            **{
-                f'loss_fgd_neck{i}': dict(loss_weight=__fgd_weight)
-                for i in range(3)
-            }
+            name: dict(loss_weight=loss.loss_weight * f)
+            for name, loss in _base_.model.distiller.distill_losses.items()
+            for prefix, f in __factor.items() if name.startswith(prefix)
         }))
