@@ -5,8 +5,11 @@ from . import losses  # noqa: F401
 from .algorithm import DetDistill
 from .balance import DistillBalanceHook
 from .connectors import AlignNormConnector
+from .cross_head import CrossHeadRecorder, align_to_teacher
 from .deliveries import OptionalMethodOutputsDelivery
+from .distiller import DetDistiller
 
 __all__ = [
-    'DetDistill', 'DistillBalanceHook', 'AlignNormConnector', 'OptionalMethodOutputsDelivery'
+    'DetDistill', 'DetDistiller', 'DistillBalanceHook', 'AlignNormConnector', 'CrossHeadRecorder',
+    'OptionalMethodOutputsDelivery', 'align_to_teacher'
 ]

@@ -15,17 +15,9 @@ from ..utils.config import model_cfg
 from .checks import (check_class_agreement, check_inheritance, check_loss_inputs,
                      check_recorder_sources, check_teacher_ckpt, guard_nonfinite,
                      load_teacher_strictly)
-from .ops import autocast_off, to_float32
+from .distiller import DetDistiller
 from .teacher import (check_teacher_forward, describe_teacher_run, drop_teacher_entries,
                       fill_teacher_entries, inherit_from_teacher, run_teacher)
-
-
-def _autocast_on(device_type: str) -> bool:
-    try:
-        return torch.is_autocast_enabled(device_type)
-    except TypeError:  # torch < 2.4
-        return torch.is_autocast_cpu_enabled() if device_type == 'cpu' else \
-            torch.is_autocast_enabled()
 
 
 @MODELS.register_module()
@@ -38,7 +30,14 @@ class DetDistill(SingleTeacherDistill):
     ``student.``); MMRazor's ``ConfigurableDistiller`` records what the losses need from both
     models and adds the distillation losses (prefixed ``distill.``). Before the first
     iteration, ``checks.py`` verifies the recorders, the teacher checkpoint and, in a dry run,
-    every loss's inputs.
+    every loss's inputs. The distiller is built as ``DetDistiller`` (``distiller.py``: MMRazor's
+    ``ConfigurableDistiller`` with float32 losses under autocast, the teacher handed to the
+    recorders that run part of it, the student to the losses that read its head).
+
+    Two-stage training: MMRazor's ``StopDistillHook(stop_epoch=E)`` in the config's
+    ``custom_hooks`` sets ``distillation_stopped`` before epoch E (0-based: epochs E, E+1, ...
+    are the student's alone) and again after a resume past E; from then on a step runs the
+    student only, so it costs what the student alone costs (RTMDet's recipe stops at 280 of 300).
 
     Args:
         architecture (str | dict): the student: an mmdet config file (its ``model`` is used)
@@ -111,6 +110,8 @@ class DetDistill(SingleTeacherDistill):
         check_teacher_forward(teacher_forward, teacher_head_step, teacher)
         check_recorder_sources(distiller.get('student_recorders'), student, 'student')
         check_recorder_sources(distiller.get('teacher_recorders'), teacher, 'teacher')
+        if distiller.get('type') in ('ConfigurableDistiller', 'mmrazor.ConfigurableDistiller'):
+            distiller = dict(distiller, type=DetDistiller.__name__)
         super().__init__(
             architecture=student,
             teacher=teacher,
@@ -126,6 +127,9 @@ class DetDistill(SingleTeacherDistill):
         self.loss_scale = loss_scale
         if teacher_ckpt is not None:
             load_teacher_strictly(self.teacher, teacher_ckpt)
+        if isinstance(self.distiller, DetDistiller):
+            self.distiller.bind_teacher(self.teacher)
+            self.distiller.configure_from_student(self.student)
         check_class_agreement(self.student, self.teacher, self.distiller, teacher_head_step)
         check_loss_inputs(self.student, self.teacher, self._run_teacher,
                           describe_teacher_run(teacher_forward, teacher_head_step), self.distiller)
@@ -149,8 +153,13 @@ class DetDistill(SingleTeacherDistill):
     def loss(self, batch_inputs, data_samples=None):
         """The teacher's step (``teacher_forward``) under no_grad, the student's own losses
         (unless ``calculate_student_loss=False``: a distillation-only run), the distillation
-        losses, and a stop (or skip) on a non-finite distillation loss."""
+        losses, and a stop (or skip) on a non-finite distillation loss. After the distillation
+        has stopped (``distillation_stopped``, set by MMRazor's ``StopDistillHook``), the step is
+        the student's alone: no teacher, no recorders, no distillation loss."""
         distiller = self.distiller
+        if self.distillation_stopped:
+            losses = add_prefix(self.student(batch_inputs, data_samples, mode='loss'), 'student')
+            return self._scaled(losses)
         # deliveries record the teacher's data first, then override the student's
         distiller.set_deliveries_override(False)
         with distiller.teacher_recorders, distiller.deliveries:
@@ -170,47 +179,13 @@ class DetDistill(SingleTeacherDistill):
                 with torch.no_grad():
                     student_losses = self.student(batch_inputs, data_samples, mode='loss')
         losses = add_prefix(student_losses, 'student') if self.calculate_student_loss else {}
-        if not self.distillation_stopped:
-            losses.update(add_prefix(self._compute_distill_losses(batch_inputs), 'distill'))
+        losses.update(add_prefix(distiller.compute_distill_losses(), 'distill'))
+        return self._scaled(guard_nonfinite(losses, self.on_nonfinite))
 
-        losses = guard_nonfinite(losses, self.on_nonfinite)
+    def _scaled(self, losses: dict) -> dict:
         if self.loss_scale != 1:
             losses = {k: v * self.loss_scale if 'loss' in k else v for k, v in losses.items()}
         return losses
-
-    def _compute_distill_losses(self, batch_inputs: torch.Tensor) -> dict:
-        """The distiller's losses; under mixed precision (autocast) in float32: the records
-        are cast to float32 before the connectors, and autocast is off in the connectors and
-        the losses. Their softmaxes, variances, logs and sums over whole maps are not safe in
-        half precision (float16 overflows in exp, bfloat16 keeps 8 bits of mantissa: CWD
-        on head logits was 20% off in bfloat16), and the losses are a small part of the
-        step's time."""
-        distiller = self.distiller
-        device_type = batch_inputs.device.type
-        if not _autocast_on(device_type):
-            return distiller.compute_distill_losses()
-
-        def get_record(recorder: str,
-                       from_student: bool,
-                       record_idx: int = 0,
-                       data_idx=None,
-                       connector=None,
-                       connector_idx=None):
-            # ConfigurableDistiller.get_record, the record cast before the connector
-            managers = distiller.student_recorders if from_student else \
-                distiller.teacher_recorders
-            record = managers.get_recorder(recorder).get_record_data(record_idx, data_idx)
-            data = to_float32(record)
-            if connector:
-                data = distiller.connectors[connector](data)
-            return data if connector_idx is None else data[connector_idx]
-
-        distiller.get_record = get_record
-        try:
-            with autocast_off():
-                return distiller.compute_distill_losses()
-        finally:
-            del distiller.get_record
 
     def init_weights(self) -> None:
         super().init_weights()

@@ -239,6 +239,15 @@ class DistillBalanceHook(Hook):
             del self._model.parse_losses
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        if getattr(self._model, 'distillation_stopped', False):
+            # two-stage recipes (StopDistillHook): the student's own stage has nothing to
+            # balance, and its probes would dilute the distillation stage's figures
+            self._due = False
+            if ('stopped', ) not in self.warned:
+                self.warned.add(('stopped', ))
+                runner.logger.info(f'distillation stopped at epoch {runner.epoch}: the balance '
+                                   "probes end here (the figures above are its stage's)")
+            return
         self._due = self.every_n_train_iters(runner, self.interval)
 
     def _max_norm(self, runner) -> Optional[float]:

@@ -33,7 +33,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from ..utils.config import package_configs
 
 _MODULE_RECORDERS = ('ModuleOutputs', 'ModuleInputs', 'ModuleOutputsRecorder',
-                     'ModuleInputsRecorder')
+                     'ModuleInputsRecorder', 'CrossHead', 'CrossHeadRecorder')
 
 
 def check_recorder_sources(recorders: Optional[dict], model, role: str) -> None:
