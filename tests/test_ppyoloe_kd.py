@@ -288,6 +288,30 @@ def test_coco_pairs_are_the_seeds(path, teacher, student):
     assert m.distiller.distill_deliveries.assign.type == 'OptionalMethodOutputs'
 
 
+def test_m_to_s_pair_is_the_develop_branch_recipe():
+    """PP-YOLOE+ m -> s (PaddleDetection develop, ppyoloe_plus_distill_m_distill_s.yml): the
+    x -> l and l -> m recipe with the m teacher converted from Paddle's 80e weights, the s
+    student from its Objects365 weights, FGD between the s and m neck widths."""
+    cfg = Config.fromfile('configs/ppyoloe_kd/ppyoloe_plus_m_s_distill.py')
+    seed = Config.fromfile('configs/ppyoloe_plus_l_m_distill.py')
+    m = cfg.model
+    assert m.teacher == 'detkd::ppyoloe/ppyoloe_plus_m_80e_coco.py'
+    assert m.teacher_ckpt == 'checkpoints/ppyoloe_plus_m_80e_coco_paddle.pth'
+    assert m.architecture.backbone.width_mult == 0.5
+    assert m.architecture.init_cfg.checkpoint == 'checkpoints/ppyoloe_crn_s_obj365_paddle.pth'
+    assert cfg.load_from is None
+    for key in ('teacher_forward', 'teacher_head_step', 'loss_scale', 'teacher_norm_eval'):
+        assert m[key] == seed.model[key], key
+    losses, seed_losses = m.distiller.distill_losses, seed.model.distiller.distill_losses
+    for name, loss in losses.items():
+        expect = dict(seed_losses[name])
+        if name.startswith('loss_fgd_neck'):
+            i = int(name[-1])
+            expect.update(student_channels=(96, 192, 384)[i], teacher_channels=(144, 288, 576)[i])
+        assert dict(loss) == expect, name
+    assert cfg.optim_wrapper == seed.optim_wrapper and cfg.train_cfg == seed.train_cfg
+
+
 @pytest.mark.parametrize('variant,off', [('logits', ('loss_fgd_neck', )),
                                          ('feat', ('loss_logits', )),
                                          ('assign', ('loss_fgd_neck', 'loss_logits'))])

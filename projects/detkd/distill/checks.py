@@ -164,6 +164,11 @@ def load_teacher_strictly(teacher: torch.nn.Module, path: str) -> None:
             lines.append('  shape mismatches: ' + _show([
                 f'{k} {tuple(state[k].shape)} vs model {tuple(own[k].shape)}' for k in mismatched
             ]))
+        if any(k.startswith('bbox_head.head_module.') for k in unexpected):
+            lines.append(
+                '  its head is stored as bbox_head.head_module.*: an mmyolo checkpoint. The '
+                "teacher here is mmdet's own detector: use mmdet's model-zoo checkpoint of it "
+                "(e.g. mmdet's configs/rtmdet/metafile.yml), whose keys are mmdet's")
         raise RuntimeError('\n'.join(lines))
     teacher.load_state_dict(state, strict=True)
     # keep the loaded weights through the runner's init_weights()
