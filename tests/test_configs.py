@@ -20,8 +20,9 @@ from detkd.testing import NO_PRETRAINED, RANDOM_TEACHER
 from detkd.utils import load_config
 
 # trainable students and teachers by family, and the methods' folders (COCO and mini pairs)
-FAMILIES = ('retinanet', 'gfl', 'yolov3', 'fcos', 'solo', 'faster_rcnn')
-METHODS = ('fgd', 'cwd', 'ld', 'yolov3_kd', 'ppyoloe_kd', 'pkd', 'mgd', 'fbkd')
+FAMILIES = ('retinanet', 'gfl', 'yolov3', 'fcos', 'solo', 'faster_rcnn', 'rtmdet')
+METHODS = ('fgd', 'cwd', 'ld', 'yolov3_kd', 'ppyoloe_kd', 'pkd', 'mgd', 'fbkd', 'crosskd', 'bckd',
+           'rtmdet_kd')
 TRAINABLE = sorted(
     glob.glob('configs/[!_]*.py') +
     [p for f in FAMILIES + METHODS for p in glob.glob(f'configs/{f}/*.py')])
@@ -115,6 +116,7 @@ def test_config_resolves_as_before_the_layout_by_role(path):
     (DetFpnTeacherDistill -> DetDistill, still registered under the old name) and the wiring
     variables that used to stay at the top level are gone."""
     before = json.load(open(SNAPSHOT))[path]
+    _yolov3_counts_from_the_head(before)
     after = _normalised(load_config(path).to_dict())
     # changed since: FGD's GT recorder reads the student's forward inputs, the same data
     # samples for every kind of mmdet detector (it read SingleStageDetector.loss's)
@@ -155,6 +157,17 @@ def _new_place(path: str) -> str:
     return found[0]
 
 
+def _yolov3_counts_from_the_head(cfg: dict) -> None:
+    """Changed since: YOLOv3 KD reads its class and anchor counts from the student's head
+    (the class count is set once, in the student and teacher configs): the losses no longer
+    state the head's own num_classes and 3 anchors."""
+    model = cfg['model']
+    for loss in model.get('distiller', {}).get('distill_losses', {}).values():
+        if loss['type'] == 'YOLOv3DistillLoss':
+            assert loss.pop('num_classes') == model['architecture']['bbox_head']['num_classes']
+            assert loss.pop('num_anchors', 3) == 3
+
+
 @pytest.mark.parametrize('path', sorted(_BEFORE_BY_METHOD))
 def test_every_config_resolves_as_before_the_layout_by_method(path):
     """Every config of commit b0d4da7 (all 68, before the pairs moved into one folder per
@@ -165,6 +178,7 @@ def test_every_config_resolves_as_before_the_layout_by_method(path):
     if before['model'].get('teacher_forward') == 'assign':
         # changed since: the algorithm names no head method; PP-YOLOE+'s fragment declares it
         before['model'].update(teacher_forward='head', teacher_head_step='assign_for_student')
+    _yolov3_counts_from_the_head(before)
     new = _new_place(path)
     assert _normalised(load_config(new).to_dict()) == before, new
     moved = glob.glob(osp.join('configs', '*', osp.basename(path)))
@@ -252,13 +266,15 @@ def test_readme_pair_is_a_few_lines_and_builds(tmp_path):
 def test_demo_presets_pair_each_distillation_config_with_its_own_teacher_and_student():
     """tools/demo.py trains the preset's teacher and student and hands the teacher's
     checkpoint to the distillation config: the three must describe the same models."""
-    demo = _tool_module('demo', 'tools/demo.py')
-    assert set(demo.PRESETS) == {
+    from detkd.report import load_presets
+    presets = load_presets()
+    assert set(presets) == {
         'fgd', 'cwd-retina', 'cwd-gfl', 'yolov3', 'ld', 'ppyoloe', 'pkd', 'mgd', 'fbkd',
         'fgd-mixed', 'fgd-fcos', 'fgd-faster-rcnn', 'pkd-faster-rcnn', 'pkd-fcos',
-        'cwd-faster-rcnn', 'fbkd-faster-rcnn'
+        'cwd-faster-rcnn', 'fbkd-faster-rcnn', 'crosskd-gfl', 'crosskd-retina', 'bckd', 'rtmdet',
+        'pkd-rtmdet', 'fgd-rtmdet'
     }
-    for name, preset in demo.PRESETS.items():
+    for name, preset in presets.items():
         student = Config.fromfile(preset['student']).model
         teacher_cfg = Config.fromfile(preset['teacher'])
         teacher = teacher_cfg.model
@@ -278,100 +294,6 @@ def _tool_module(name: str, path: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _report_module():
-    return _tool_module('report', 'tools/analysis/distill_report.py')
-
-
-def test_distill_report_trains_a_student_shared_by_two_methods_once(monkeypatch):
-    """FGD and CWD RetinaNet have the same student config: both methods look for its run in
-    FGD's directory (the second finds it finished and reuses it), and each method's
-    distillation run goes in its own."""
-    report = _report_module()
-    dirs = []
-    monkeypatch.setattr(report, 'train', lambda config, work_dir, *a, **k: dirs.append(work_dir))
-    args = report.parse_args(
-        ['--methods', 'fgd', 'cwd-retina', '--seeds', '0', '1', '--work-root', 'root'])
-    for method in args.methods:
-        report.run_method(method, args)
-    students = [d for d in dirs if d.endswith('retinanet_r18_mini')]
-    assert students == ['root/demo/retinanet_r18_mini', 'root/demo/seed1/retinanet_r18_mini'] * 2
-    assert 'root/demo_cwd-retina/seed1/cwd_retina_r34_r18_mini' in dirs
-    assert report.student_owner('ld') == 'ld' and report.student_owner('cwd-gfl') == 'cwd-gfl'
-
-
-def test_distill_report_jobs_run_two_at_a_time_teacher_before_its_distillations(monkeypatch):
-    """``--jobs 2``: two runs at a time; the teacher starts first and every distillation
-    starts after it ends (the students do not wait for it); a student shared by two methods
-    trains once; the results are the metrics the runs returned."""
-    import threading
-    report = _report_module()
-    lock, log, active = threading.Lock(), [], [0, 0]
-
-    def train(config, work_dir, label, extra=(), no_train=False):
-        with lock:
-            active[0] += 1
-            active[1] = max(active[1], active[0])
-            log.append(('start', work_dir))
-        time.sleep(0.3 if 'retinanet_r34_mini' in work_dir else 0.1)
-        with lock:
-            active[0] -= 1
-            log.append(('end', work_dir))
-        return {'bbox_mAP': len(work_dir) / 1000}
-
-    monkeypatch.setattr(report, 'train', train)
-    monkeypatch.setattr(report, 'last_checkpoint', lambda d: osp.join(d, 'epoch_8.pth'))
-    args = report.parse_args([
-        '--methods', 'fgd', 'cwd-retina', '--seeds', '0', '1', '--work-root', 'root', '--jobs', '2'
-    ])
-    runs = report.Runs(args.jobs)
-    results = [report.resolve(report.run_method(m, args, runs)) for m in args.methods]
-    runs.close()
-    starts = [d for e, d in log if e == 'start']
-    assert active[1] == 2 and len(starts) == len(set(starts))
-    teacher = 'root/retinanet_r34_mini'
-    assert starts[0] == teacher
-    teacher_end = log.index(('end', teacher))
-    distills = [d for d in starts if 'fgd_' in d or 'cwd_' in d]
-    assert len(distills) == 2 * 2 + 2  # fgd's two configs and cwd's one, two seeds
-    assert all(log.index(('start', d)) > teacher_end for d in distills)
-    assert sum(d.endswith('retinanet_r18_mini') for d in starts) == 2  # shared, once a seed
-    assert log.index(('start', 'root/demo/retinanet_r18_mini')) < teacher_end
-    cwd = results[1]['seeds'][1]
-    assert cwd['student'] == ('root/demo/seed1/retinanet_r18_mini', {
-        'bbox_mAP': len('root/demo/seed1/retinanet_r18_mini') / 1000
-    })
-    assert results[1]['teacher_ckpt'] == 'root/retinanet_r34_mini/epoch_8.pth'
-
-
-def test_distill_report_reads_configs_from_several_jobs_at_once():
-    """``--jobs``: the first config reads of a fresh process, from several threads at once
-    (``detkd::`` bases make mmengine look the package up through pkg_resources, which is not
-    thread-safe while it initialises: without the report's lock about one process in two
-    failed with "'NoneType' object has no attribute 'find'"). Two fresh processes."""
-    import subprocess
-    import sys
-    script = '''
-import importlib.util, threading
-spec = importlib.util.spec_from_file_location('report', 'tools/analysis/distill_report.py')
-report = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(report)
-out, errors = [], []
-def read(c):
-    try:
-        out.append(report.max_epochs(c))
-    except Exception as e:
-        errors.append(repr(e))
-threads = [threading.Thread(target=read, args=(f'detkd::{m}/{m}_retina_r34_r18_mini.py', ))
-           for m in ('fgd', 'cwd', 'pkd', 'mgd', 'fbkd')]
-[t.start() for t in threads]
-[t.join() for t in threads]
-print(out, errors)
-'''
-    for _ in range(2):
-        proc = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True)
-        assert proc.stdout.strip().splitlines()[-1] == '[4, 4, 4, 4, 4] []', proc.stderr[-2000:]
 
 
 def _bench_module():
@@ -403,164 +325,3 @@ def test_benchmark_rounds_take_the_modes_in_turn_and_the_median(monkeypatch):
     } == dict(
         base=None, student=2., teacher=2., distill=2.)
     assert row['distill']['peak_mb'] == 100. + 12 and row['base']['peak_mb'] == 100. + 9
-
-
-def test_distill_report_puts_the_gain_next_to_the_benchmarks_cost(tmp_path):
-    """``--cost``: the benchmark's JSON rows join the gains by the config's file name; the
-    ratio is the benchmark's own (the probe amortised), the peak memories its distillation and
-    student measurements; a config it did not measure keeps empty cost cells."""
-    report = _report_module()
-    bench = _bench_module()
-    row = dict(
-        base=dict(peak_mb=400.),
-        student=dict(config='detkd::pkd/pkd_retina_r34_r18_mini.py', time=0.8, peak_mb=900.),
-        teacher=dict(time=0.4, peak_mb=650.),
-        distill=dict(
-            config='detkd::pkd/pkd_retina_r34_r18_mini.py',
-            time=1.2,
-            peak_mb=1160.,
-            loss_time=0.01,
-            probe_time=1.2,
-            probe_interval=100))
-    rows = [dict(row, summary=bench.summary(row))]
-    assert rows[0]['summary']['ratio'] == pytest.approx((1.2 + 0.012) / 1.2)
-    (tmp_path / 'bench.json').write_text(json.dumps(rows))
-
-    def metrics(ap):
-        return {m: ap for m in report.METRICS}
-
-    def seeds(name, pairs):
-        return {
-            s:
-            dict(
-                student=(str(tmp_path / 'none'), metrics(a)),
-                **{name: (str(tmp_path / 'none'), metrics(b))})
-            for s, (a, b) in enumerate(pairs)
-        }
-
-    results = [
-        dict(
-            method='pkd',
-            teacher=metrics(.3),
-            seeds=seeds('pkd_retina_r34_r18_mini', [(.15, .17), (.16, .19)])),
-        dict(
-            method='mgd',
-            teacher=metrics(.3),
-            seeds=seeds('mgd_retina_r34_r18_mini', [(.15, .14), (.16, .16)])),
-    ]
-    lines = report.choose_table(results, json.loads((tmp_path / 'bench.json').read_text()))
-    pkd, mgd = lines.splitlines()[2:]
-    assert pkd == ('| pkd | `pkd_retina_r34_r18_mini` | - | 15.5 | 18.0 | +2.5 ± 0.7 | +5.0 |  | '
-                   '1.01 | 1160 / 900 | 2 |')
-    assert mgd == ('| mgd | `mgd_retina_r34_r18_mini` | neck, bbox_head | 15.5 | 15.0 | '
-                   '-0.5 ± 0.7 | -1.0 |  |  |  | 2 |')
-
-
-def test_distill_report_resumes_from_the_last_complete_checkpoint_and_the_last_epochs_option(
-        tmp_path):
-    """A run killed while saving leaves a checkpoint cut short: the report resumes from the
-    one before (or starts over), passing it to tools/train.py explicitly; of several
-    ``train_cfg.max_epochs`` options the last one counts, as in tools/train.py."""
-    import torch
-    report = _report_module()
-    torch.save({'meta': {}}, str(tmp_path / 'epoch_1.pth'))
-    data = open(tmp_path / 'epoch_1.pth', 'rb').read()
-    (tmp_path / 'epoch_2.pth').write_bytes(data[:len(data) // 2])
-    assert report.last_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_1.pth')
-    (tmp_path / 'epoch_1.pth').write_bytes(data[:10])
-    assert report.last_checkpoint(str(tmp_path)) is None
-    opts = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'train_cfg.max_epochs=3']
-    assert report.max_epochs('configs/retinanet/retinanet_r18_mini.py', opts) == 3
-
-
-def test_distill_report_derives_the_student_alone_from_any_pair_config(tmp_path):
-    """Given a pair config, the report's student-alone run is the pair config with ``model``
-    set to ``model.architecture``: for every built-in pair it resolves to exactly the
-    student config its preset names (so a user's pair gets the same fair baseline)."""
-    report = _report_module()
-    for name, preset in dict(report.PRESETS).items():
-        student = Config.fromfile(preset['student']).to_dict()
-        for pair in preset['distill']:
-            derived = report.preset_from_pair(pair, str(tmp_path))
-            assert Config.fromfile(derived['student']).to_dict() == student, (name, pair)
-            # the teacher as an absolute path (``detkd::`` resolved), the same file
-            assert osp.isabs(derived['teacher']), derived['teacher']
-            assert osp.realpath(derived['teacher']) == osp.realpath(preset['teacher'])
-            assert derived['distill'] == [osp.abspath(pair)]
-    with pytest.raises(SystemExit, match='not a distillation config.*model.architecture'):
-        report.preset_from_pair('configs/retinanet/retinanet_r18_mini.py', str(tmp_path))
-    bad = tmp_path / 'bad_teacher.py'
-    bad.write_text(f"_base_ = '{osp.abspath('configs/cwd/cwd_retina_r34_r18_mini.py')}'\n"
-                   "model = dict(teacher='configs/retinanet/retinanet_r343_mini.py')\n")
-    with pytest.raises(SystemExit, match="model.teacher = 'configs/retinanet/retinanet_r343"):
-        report.preset_from_pair(str(bad), str(tmp_path))
-    # a teacher from mmdet's zoo, as the README's pair example names it
-    zoo = tmp_path / 'zoo_teacher.py'
-    zoo.write_text(f"_base_ = '{osp.abspath('configs/cwd/cwd_retina_r34_r18_mini.py')}'\n"
-                   "model = dict(teacher='mmdet::retinanet/retinanet_r50_fpn_1x_coco.py')\n")
-    teacher = report.preset_from_pair(str(zoo), str(tmp_path))['teacher']
-    assert teacher.endswith('.mim/configs/retinanet/retinanet_r50_fpn_1x_coco.py')
-    assert osp.isfile(teacher)
-
-
-def test_distill_report_evaluates_a_pairs_trained_teacher_and_trains_a_missing_one(
-        tmp_path, monkeypatch):
-    """A pair whose teacher_ckpt exists: the teacher is evaluated once (not trained) and that
-    checkpoint goes to the distillation run; one whose teacher_ckpt does not exist: the
-    teacher config is trained under --work-root and its last checkpoint is used."""
-    report = _report_module()
-    base = osp.abspath('configs/cwd/cwd_retina_r34_r18_mini.py')
-    ckpt = tmp_path / 'teacher.pth'
-    ckpt.write_bytes(b'')
-    pairs = {}
-    for name, teacher_ckpt in (('with_ckpt', str(ckpt)), ('without', str(tmp_path / 'no.pth'))):
-        pairs[name] = tmp_path / f'{name}.py'
-        pairs[name].write_text(f"_base_ = '{base}'\nmodel = dict(teacher_ckpt='{teacher_ckpt}')\n")
-    calls = []
-    monkeypatch.setattr(
-        report,
-        'train',
-        lambda config, work_dir, label, extra=(), *a, **k: calls.append(
-            ('train', config, work_dir, list(extra))))
-    monkeypatch.setattr(report, 'evaluate', lambda config, c, work_dir, *a, **k: calls.append(
-        ('evaluate', config, c)))
-    monkeypatch.setattr(report, 'last_checkpoint', lambda d: osp.join(d, 'epoch_8.pth'))
-    root = str(tmp_path / 'root')
-    monkeypatch.setitem(report.PRESETS, 'with_ckpt',
-                        report.preset_from_pair(str(pairs['with_ckpt']), root))
-    monkeypatch.setitem(report.PRESETS, 'without',
-                        report.preset_from_pair(str(pairs['without']), root))
-    args = report.parse_args([str(pairs['with_ckpt']), '--seeds', '0', '--work-root', root])
-    assert args.pairs and args.methods is None
-
-    report.run_method('with_ckpt', args)
-    assert calls[0][0] == 'evaluate' and calls[0][2] == str(ckpt)
-    assert osp.realpath(calls[0][1]) == osp.realpath('configs/retinanet/retinanet_r34_mini.py')
-    student, distill = calls[1:]
-    assert student[1] == osp.join(osp.abspath(root), 'pairs', 'with_ckpt_student.py')
-    assert distill[1] == str(pairs['with_ckpt']) and f'model.teacher_ckpt={ckpt}' in distill[3]
-
-    calls.clear()
-    report.run_method('without', args)
-    teacher_dir = osp.join(root, 'retinanet_r34_mini')
-    assert calls[0][0] == 'train' and calls[0][2] == teacher_dir
-    assert osp.realpath(calls[0][1]) == osp.realpath('configs/retinanet/retinanet_r34_mini.py')
-    assert f'model.teacher_ckpt={teacher_dir}/epoch_8.pth' in calls[2][3]
-
-
-def test_report_methods_come_from_the_metafiles_and_a_method_has_one_pair(tmp_path):
-    """The report's built-in methods are the metafiles' mini entries grouped by
-    Metadata.Report, in model-index order; an entry that names another teacher or student
-    than its method's first one is refused with both."""
-    report = _report_module()
-    assert list(report.PRESETS)[:4] == ['fgd', 'fgd-fcos', 'fgd-mixed', 'fgd-faster-rcnn']
-    assert report.PRESETS['yolov3']['distill'][0] == (
-        'configs/yolov3_kd/yolov3_r34_mv1_distill_mini.py')
-    (tmp_path / 'model-index.yml').write_text('Import:\n- m/metafile.yml\n')
-    (tmp_path / 'm').mkdir()
-    entry = ('- Name: {n}\n  Config: configs/m/{n}.py\n  Metadata:\n    Report: mine\n'
-             '    Student: {{Config: s.py}}\n    Teacher: {{Config: {t}}}\n')
-    (tmp_path / 'm' / 'metafile.yml').write_text('Models:\n' + entry.format(n='a', t='t.py') +
-                                                 entry.format(n='b', t='t2.py'))
-    with pytest.raises(ValueError, match=r'b is in method mine but names another teacher'):
-        report.load_presets(str(tmp_path))

@@ -9,7 +9,4 @@ model = _base_.pop('distill')
 model.update(
     architecture=_base_.model,
     teacher='detkd::yolov3/yolov3_r34_mini.py',
-    teacher_ckpt='work_dirs/yolov3_r34_mini/epoch_24.pth',
-    # the mini dataset's 7 classes
-    distiller=dict(distill_losses={f'loss_yolov3_kd{i}': dict(num_classes=7)
-                                   for i in range(3)}))
+    teacher_ckpt='work_dirs/yolov3_r34_mini/epoch_24.pth')

@@ -3,9 +3,10 @@
 # YOLOv3DistillLoss on each level's raw head map, the output of bbox_head.convs_pred.{0,1,2}
 # ((N, 3 * (5 + K), H, W) at strides 32, 16, 8), recorded on both models; the per-level losses
 # add up to Paddle's sum over the levels. The teacher runs its head's forward only (no loss, no
-# assignment); no connector (the maps have the same layout whatever the widths). K is 80 here
-# (COCO); a pair on another dataset sets num_classes. How a pair config uses it: see
-# det_distill.py.
+# assignment); no connector (the maps have the same layout whatever the widths). The class
+# and anchor counts are the student head's (num_classes, num_base_priors), read at build: a pair
+# on another dataset sets them once, in its student and teacher configs. How a pair config uses
+# it: see det_distill.py.
 # The balance the seed tuned, kept at any images per GPU and class count: mmdet's YOLOv3 loss
 # sums over the images where Paddle's averages, so the distillation sums its per-image means
 # (image_reduction='sum'; Paddle's mean would be 1/8 as strong at 8 images per GPU), and its
@@ -26,8 +27,6 @@ distill = dict(
             f'loss_yolov3_kd{i}':
             dict(
                 type='YOLOv3DistillLoss',
-                num_classes=80,
-                num_anchors=3,
                 loss_weight=1000.0,
                 image_reduction='sum',
                 ref_num_classes=80)

@@ -89,8 +89,10 @@ class YOLOv3DistillLoss(nn.Module):
       The ``DistillBalanceHook`` shows the resulting gradient share.
 
     Args:
-        num_classes (int): K, classes of both heads.
-        num_anchors (int): A, anchors per location and level. Defaults to 3.
+        num_classes (int, optional): K, classes of both heads. None (default): the
+            student head's ``num_classes`` (``configure_from_student``, at build).
+        num_anchors (int, optional): A, anchors per location and level. None (default):
+            the student head's ``num_base_priors`` (3, YOLOv3's, for a loss used alone).
         loss_weight (float): Defaults to 1000.0, Paddle's weight.
         soft_objectness (bool): Objectness target sigma(t_obj) (the paper)
             instead of the hard 1[sigma(t_obj) > objectness_thr] (Paddle).
@@ -115,8 +117,8 @@ class YOLOv3DistillLoss(nn.Module):
     compares_classes = True
 
     def __init__(self,
-                 num_classes: int,
-                 num_anchors: int = 3,
+                 num_classes: Optional[int] = None,
+                 num_anchors: Optional[int] = None,
                  loss_weight: float = 1000.0,
                  soft_objectness: bool = False,
                  objectness_thr: float = 0.5,
@@ -125,7 +127,7 @@ class YOLOv3DistillLoss(nn.Module):
                  ref_map_size: Optional[Union[int, Sequence[int]]] = None) -> None:
         super().__init__()
         for name, value in (('num_classes', num_classes), ('num_anchors', num_anchors)):
-            if not isinstance(value, int) or value < 1:
+            if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f'YOLOv3DistillLoss: {name} must be a positive int, '
                                  f'got {value!r}')
         if not 0 < objectness_thr < 1:
@@ -149,13 +151,30 @@ class YOLOv3DistillLoss(nn.Module):
         self.image_reduction = image_reduction
         self.ref_num_classes = ref_num_classes
         self.num_classes = num_classes
-        self.num_anchors = num_anchors
+        # outside DetDistill (no student to read) YOLOv3's 3 anchors a level
+        self.num_anchors = num_anchors or 3
+        self._anchors_set = num_anchors is not None
         self.loss_weight = loss_weight
         self.soft_objectness = soft_objectness
         self.objectness_thr = objectness_thr
         # sigma(t) > p  <=>  t > log(p / (1 - p)); on logits, 0.5 gives
         # Paddle's exact ``t_obj > 0`` (sigma rounds to 0.5 for tiny t).
         self._obj_logit_thr = math.log(objectness_thr / (1 - objectness_thr))
+
+    def configure_from_student(self, student) -> None:
+        """The class and anchor counts the config leaves unset (None), from the student's
+        head (``num_classes``, ``num_base_priors``): the class count is set once, in the
+        student and teacher configs, as in mmdet."""
+        head = getattr(student, 'bbox_head', None)
+        if self.num_classes is None:
+            self.num_classes = getattr(head, 'num_classes', None)
+        if not self._anchors_set:
+            self.num_anchors = getattr(head, 'num_base_priors', None)
+        if self.num_classes is None or self.num_anchors is None:
+            raise ValueError(
+                "YOLOv3DistillLoss: the student's head "
+                f'({type(head).__name__}) gives no num_classes / num_base_priors; set '
+                'num_classes and num_anchors in this loss config')
 
     @property
     def num_attrib(self) -> int:
@@ -164,6 +183,9 @@ class YOLOv3DistillLoss(nn.Module):
     def check_inputs(self, preds_S: HeadMaps, preds_T: HeadMaps) -> None:
         """Raise ValueError unless student and teacher are the same number of
         (N, num_anchors * (5 + num_classes), H, W) maps of equal shapes."""
+        if self.num_classes is None:
+            raise ValueError('YOLOv3DistillLoss: num_classes is unset (it is read from the '
+                             "student's head inside DetDistill); set it to use the loss alone")
         levels_S = self._as_levels(preds_S, 'student')
         levels_T = self._as_levels(preds_T, 'teacher')
         if len(levels_S) != len(levels_T):
