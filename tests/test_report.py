@@ -205,7 +205,7 @@ def test_margin_warning_for_a_prediction_level_method_without_a_teacher_ahead():
              _stat('my_pkd', 'my_pkd', 11.3, students, [13.0, 13.5, 13.1], False),
              _stat('ok_ld', 'ok_ld', 30.0, students, [13.0, 13.5, 13.1], True)]
     text = margin_lines(stats)
-    assert 'my_ld: teacher 11.3, student alone 11.2 ± 0.3 (3 seeds): margin +0.1' in text
+    assert 'my_ld, my_pkd: teacher 11.3, student alone 11.2 ± 0.3 (3 seeds): margin +0.1' in text
     warnings = [line for line in text.splitlines() if 'WARNING' in line]
     assert len(warnings) == 1 and 'my_ld imitates the teacher' in warnings[0]
     assert 'ok_ld: teacher 30.0' in text and '(ahead: threshold' in text

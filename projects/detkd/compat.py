@@ -21,6 +21,15 @@ written for, unless the user has set that variable already (set it to 0 to keep 
 default: then MMEngine checkpoints do not load). Load only checkpoints you trust, as always
 with pickled checkpoints.
 
+And it lets a config inherit this project's configs and fragments the way mmdet's are
+inherited: ``_base_ = 'detkd::retinanet/retinanet_r18_mini.py'``. MMEngine resolves
+``package::`` bases only for the OpenMMLab packages it lists (``MODULE2PACKAGE``) and finds an
+editable install's folder in site-packages, where it is not: :func:`apply` adds ``detkd`` to the
+list and makes the lookup of ``detkd`` return the imported package's own folder (whose ``.mim``
+holds the configs in a wheel and in the source tree alike), and what such a base holds is built
+in mmdet's scope (detkd registers into mmdet's and MMRazor's registries), as an ``mmdet::``
+base's is.
+
 This module must be imported before anything imports ``mmrazor.structures`` (``import detkd``
 does it first); :func:`apply` is idempotent.
 """
@@ -75,11 +84,39 @@ def _stand_in():
     return module
 
 
+def _config_bases():
+    """``detkd::`` in a config's ``_base_`` (see the module docstring)."""
+    import mmengine.config.config as config
+    import mmengine.config.utils as utils
+    utils.MODULE2PACKAGE.setdefault('detkd', 'detkd')
+    lookup = config.get_installed_path
+    if getattr(lookup, '__detkd__', False):
+        return
+
+    def get_installed_path(package: str) -> str:
+        if package == 'detkd':
+            return os.path.dirname(os.path.abspath(__file__))
+        return lookup(package)
+
+    get_installed_path.__detkd__ = True
+    config.get_installed_path = get_installed_path
+    # detkd's configs are mmdet configs (detkd registers into mmdet's and MMRazor's
+    # registries): what they hold is built in mmdet's scope, as from an mmdet:: base
+    resolve = config.Config._get_cfg_path
+
+    def _get_cfg_path(cfg_path, filename):
+        path, scope = resolve(cfg_path, filename)
+        return path, ('mmdet' if scope == 'detkd' else scope)
+
+    config.Config._get_cfg_path = staticmethod(_get_cfg_path)
+
+
 def apply():
     """Import the real backend-config module, or register the stand-in if it fails; let
-    MMEngine's ``torch.load`` calls read its checkpoints."""
+    MMEngine's ``torch.load`` calls read its checkpoints; resolve ``detkd::`` bases."""
     global import_error
     os.environ.setdefault('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    _config_bases()
     if _TARGET in sys.modules:
         return
     # Importing the parent package runs `from .backend_config import *` first: import the

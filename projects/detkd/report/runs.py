@@ -132,6 +132,22 @@ def final_metrics(work_dir: str, epochs: int) -> Optional[dict]:
     return found
 
 
+def _no_detections(work_dir: str) -> Optional[dict]:
+    """A run whose final evaluation found no detection at all (mmdet's CocoMetric then logs
+    no metric, only "The testing results of the whole dataset is empty"): every metric 0,
+    recorded as its final evaluation with ``no_detections``; None for any other run."""
+    out = osp.join(work_dir, 'report_train.out')
+    if not (osp.isfile(out) and 'testing results of the whole dataset is empty' in open(
+            out).read()):
+        return None
+    metrics = dict({m: 0.0 for m in ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s',
+                                     'bbox_mAP_m', 'bbox_mAP_l')}, no_detections=True)
+    with open(osp.join(work_dir, FINAL), 'w') as f:
+        json.dump(metrics, f)
+    print(f'[no detections] {work_dir}: its final evaluation found no box (mAP 0)', flush=True)
+    return metrics
+
+
 # -- running ---------------------------------------------------------------------------------
 
 
@@ -180,7 +196,7 @@ def train(config: str, work_dir: str, label: str, extra=(), no_train=False) -> O
         cmd += ['--resume', ckpt]
     print(f'[{"resume" if ckpt else "start"}] {label}: ' + ' '.join(cmd), flush=True)
     _run(cmd, work_dir, label, epochs)
-    metrics = final_metrics(work_dir, epochs)
+    metrics = final_metrics(work_dir, epochs) or _no_detections(work_dir)
     if not metrics:
         raise RuntimeError(f'{label}: no final evaluation in {work_dir} (see its '
                            'report_train.out)')

@@ -21,28 +21,38 @@ def caption(datasets: List[dict], seeds) -> str:
 
 
 def margin_lines(stats: List[dict]) -> str:
-    """One line per method: the teacher's margin over the student alone, and a warning for a
-    method that imitates the teacher's predictions without a teacher ahead."""
-    lines, seen = [], set()
+    """The teacher's margin over the student alone, one line per teacher and student (the
+    methods that share them named together), and a warning for each method that imitates the
+    teacher's predictions without a teacher ahead."""
+    groups = {}
     for st in stats:
         m = st['margin']
-        if m is None or st['method'] in seen:
+        if m is None or st.get('matched'):
             continue
-        seen.add(st['method'])
+        key = (m['teacher'], m['student'], m['seeds'])
+        g = groups.setdefault(key, dict(margin=m, methods=[], warn=[]))
+        if st['method'] not in g['methods']:
+            g['methods'].append(st['method'])
+        if st['prediction_level'] and m['ahead'] is False and st['method'] not in g['warn']:
+            g['warn'].append(st['method'])
+    lines = []
+    for g in groups.values():
+        m = g['margin']
         sd = f' ± {m["student_sd"]:.1f}' if m['student_sd'] is not None else ''
-        line = (f'- {st["method"]}: teacher {m["teacher"]:.1f}, student alone {m["student"]:.1f}'
-                f'{sd} ({m["seeds"]} seed{"s" * (m["seeds"] > 1)}): margin {m["margin"]:+.1f}')
+        line = (f'- {", ".join(g["methods"])}: teacher {m["teacher"]:.1f}, student alone '
+                f'{m["student"]:.1f}{sd} ({m["seeds"]} seed{"s" * (m["seeds"] > 1)}): margin '
+                f'{m["margin"]:+.1f}')
         if m['threshold'] is not None:
             line += f' ({"ahead" if m["ahead"] else "not ahead"}: threshold {m["threshold"]:.1f})'
         lines.append(line)
-        if st['prediction_level'] and m['ahead'] is False:
+        for method in g['warn']:
             lines.append(
-                f'  WARNING: {st["method"]} imitates the teacher\'s predictions (its teacher runs '
-                f'its head), but the teacher is not ahead of the student alone (margin '
-                f'{m["margin"]:+.1f}' + (f', below {m["threshold"]:.1f}' if m['threshold']
+                f'  WARNING: {method} imitates the teacher\'s predictions (its teacher runs its '
+                f'head), but the teacher is not ahead of the student alone (margin '
+                f'{m["margin"]:+.1f}' + (f', threshold {m["threshold"]:.1f}' if m['threshold']
                                           is not None else '') +
-                '): its gain, if any, is not the teacher\'s knowledge. Train the teacher '
-                'longer or take a larger one, or compare feature methods.')
+                '): what it gains is not shown to be the teacher\'s knowledge. Train the '
+                'teacher longer or take a larger one, or compare feature methods.')
     return '\n'.join(lines)
 
 
