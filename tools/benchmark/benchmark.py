@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Optional
 
 DEFAULT_CONFIGS = [
     'detkd::fgd/fgd_retina_r34_r18_mini.py',
@@ -41,7 +42,15 @@ DEFAULT_CONFIGS = [
     'detkd::pkd/pkd_retina_r34_r18_mini.py',
     'detkd::mgd/mgd_retina_r34_r18_mini.py',
     'detkd::fbkd/fbkd_retina_r34_r18_mini.py',
+    'detkd::crosskd/crosskd_retina_r34_r18_mini.py',
+    'detkd::crosskd/crosskd_gfl_r34vd_r18vd_mini.py',
+    'detkd::bckd/bckd_gfl_r34vd_r18vd_mini.py',
+    'detkd::rtmdet_kd/kd_tiny_rtmdet_s_neck_mini.py',
+    'detkd::pkd/pkd_rtmdet_s_tiny_mini.py',
+    'detkd::fgd/fgd_rtmdet_s_tiny_mini.py',
 ]
+# the COCO-size configs are measured on a synthetic batch at their input size
+# (--synthetic 640 --batch 2 for RTMDet's): COCO itself is not needed
 MODES = ('base', 'student', 'teacher', 'distill')
 
 
@@ -63,6 +72,16 @@ def parse_args(argv=None):
         '--out',
         help='also write the table (OUT.md) and the measurements (OUT.json, which '
         "distill_report.py --cost reads for its table to choose by)")
+    p.add_argument(
+        '--synthetic',
+        type=int,
+        metavar='SIZE',
+        help='measure on a synthetic batch of SIZE x SIZE images (random pixels, three random '
+        'boxes each) instead of a batch of the config\'s dataset: for COCO-size configs '
+        'without COCO on the machine')
+    p.add_argument(
+        '--batch', type=int, help='with --synthetic: the images per batch (default: the '
+        "config's batch size)")
     p.add_argument('--mode', choices=MODES, help=argparse.SUPPRESS)  # one measurement
     return p.parse_args(argv)
 
@@ -99,6 +118,42 @@ def one_batch(cfg):
     return next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
 
 
+def synthetic_batch(cfg, size: int, batch: Optional[int]):
+    """A training batch of ``batch`` random ``size`` x ``size`` images with three boxes each
+    (labels 0, 1, 2), as the config's dataloader would give it (the data preprocessor does
+    the rest)."""
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    n = batch or cfg.train_dataloader.batch_size
+    g = torch.Generator().manual_seed(0)
+    inputs, samples = [], []
+    for _ in range(n):
+        inputs.append(torch.randint(0, 256, (3, size, size), dtype=torch.uint8, generator=g))
+        xy = torch.rand(3, 2, generator=g) * size * 0.6
+        wh = torch.rand(3, 2, generator=g) * size * 0.35 + 16
+        s = DetDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
+                                        pad_shape=(size, size), scale_factor=(1., 1.)))
+        s.gt_instances = InstanceData(bboxes=torch.cat([xy, xy + wh], 1),
+                                      labels=torch.tensor([0, 1, 2]))
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def without_downloads(cfg: dict) -> None:
+    """Drop every ``Pretrained`` init (ImageNet backbones of the COCO configs): timing does not
+    depend on the weights, and nothing is downloaded."""
+    if isinstance(cfg, dict):
+        init = cfg.get('init_cfg')
+        if isinstance(init, dict) and init.get('type') == 'Pretrained':
+            cfg['init_cfg'] = None
+        for v in cfg.values():
+            without_downloads(v)
+    elif isinstance(cfg, (list, tuple)):
+        for v in cfg:
+            without_downloads(v)
+
+
 def measure(config: str, mode: str, args) -> dict:
     """One measurement, in this process."""
     import torch
@@ -111,8 +166,10 @@ def measure(config: str, mode: str, args) -> dict:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     cfg = load_config(config)
+    without_downloads(cfg.model)
     with DefaultScope.overwrite_default_scope('mmdet'):
-        data = one_batch(cfg)
+        data = synthetic_batch(cfg, args.synthetic, args.batch) if args.synthetic else \
+            one_batch(cfg)
     out = dict(config=config, mode=mode)
     if mode == 'base':
         out['peak_mb'] = peak_memory_mb(args.device)
@@ -202,7 +259,8 @@ def run_all(args) -> list:
                 str(args.iters), '--warmup',
                 str(args.warmup), '--device', args.device, '--threads',
                 str(args.threads)
-            ]
+            ] + (['--synthetic', str(args.synthetic)] if args.synthetic else []) + (
+                ['--batch', str(args.batch)] if args.batch else [])
             proc = subprocess.run(cmd, capture_output=True, text=True)
             lines = [line for line in proc.stdout.splitlines() if line.startswith('{')]
             if proc.returncode or not lines:

@@ -1,0 +1,344 @@
+"""Every measured figure of the documents, from one source: the report's results files.
+
+``docs/results/**/*.json`` are ``results.json`` files the report wrote (or, for runs no longer
+on any machine, transcribed into the same form, saying so in ``source``). A run (a method's
+distillation config) is the newest record of it over those files. From them:
+
+- every table between ``<!-- table:NAME -->`` and ``<!-- /table -->`` in README.md, docs/ and
+  configs/*/README.md is generated (``TABLES`` names them);
+- every mini entry of the metafiles gets a ``Results`` block (its run's figures and where,
+  when and how they were measured).
+
+``python tools/docs/tables.py --write`` rewrites both; ``--check`` (a test) fails when a table
+or a ``Results`` block differs from what the files give.
+"""
+import glob
+import json
+import os.path as osp
+import re
+from typing import Callable, Dict, List, Optional
+
+import yaml
+
+RESULTS_DIR = 'docs/results'
+_TABLE = re.compile(r'(<!-- table:([\w-]+) -->\n)(.*?)(<!-- /table -->)', re.S)
+
+
+# -- the source -------------------------------------------------------------------------------
+
+
+def load_runs(root: str = '.') -> Dict[str, dict]:
+    """``run name -> record``: the newest record of each run (by the file's date, then its
+    name), each with its file's provenance (``date``, ``machine``, ``command``, ``source``,
+    ``datasets``, ``file``)."""
+    runs = {}
+    files = sorted(glob.glob(osp.join(root, RESULTS_DIR, '**', '*.json'), recursive=True))
+    for path in files:
+        with open(path) as f:
+            data = json.load(f)
+        if 'results' not in data:
+            continue
+        for rec in data['results']:
+            rec = dict(rec, date=data['date'], machine=data.get('machine'),
+                       command=data.get('command'), source=data.get('source'),
+                       datasets=data.get('datasets') or [],
+                       file=osp.relpath(path, root))
+            old = runs.get(rec['run'])
+            if old is None or (rec['date'], rec['file']) >= (old['date'], old['file']):
+                runs[rec['run']] = rec
+    return runs
+
+
+def load_file(root: str, name: str) -> Optional[dict]:
+    path = osp.join(root, RESULTS_DIR, name)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def metafile_entries(root: str = '.') -> List[dict]:
+    """Every metafile entry, with its folder (``configs/<folder>/``)."""
+    with open(osp.join(root, 'model-index.yml')) as f:
+        metafiles = yaml.safe_load(f)['Import']
+    out = []
+    for metafile in metafiles:
+        with open(osp.join(root, metafile)) as f:
+            meta = yaml.safe_load(f)
+        for model in meta.get('Models') or []:
+            out.append(dict(model, folder=osp.basename(osp.dirname(metafile)),
+                            metafile=metafile))
+    return out
+
+
+# -- cells ------------------------------------------------------------------------------------
+
+
+def _f(v, fmt='{:.1f}'):
+    return '' if v is None else fmt.format(v)
+
+
+def gain_cell(rec: dict) -> str:
+    if rec.get('gain') is None:
+        return ''
+    sd = f' ± {rec["gain_sd"]:.1f}' if rec.get('gain_sd') is not None else ''
+    return f'{rec["gain"]:+.1f}{sd}'
+
+
+def seeds_of(rec: dict) -> int:
+    return rec.get('n_seeds') or len(rec.get('seeds') or {}) or 0
+
+
+def _pct(v):
+    return '' if v is None else f'{100 * v:.0f}%'
+
+
+# -- tables -----------------------------------------------------------------------------------
+
+
+def mini_table(runs: Dict[str, dict], names: List[str]) -> str:
+    """The mini runs ``names``: teacher, student, distilled, gain, gain / SE, the
+    distillation's share of the gradient, seeds, when."""
+    lines = ['| run | teacher mAP | student mAP | distilled mAP | gain mAP | gain / SE | '
+             'distill. share of gradient | seeds | measured |', '|---|---|---|---|---|---|---|---|---|']
+    for name in names:
+        r = runs.get(name)
+        if r is None:
+            lines.append(f'| `{name}` | | | | not measured | | | | |')
+            continue
+        lines.append(f'| `{name}` | {_f(r.get("teacher_map"))} | {_f(r.get("student_map"))} | '
+                     f'{_f(r.get("distilled_map"))} | {gain_cell(r)} | '
+                     f'{_f(r.get("gain_over_se"), "{:+.1f}")} | {_pct(r.get("distill_share"))} | '
+                     f'{seeds_of(r) or ""} | {r["date"]} |')
+    return '\n'.join(lines)
+
+
+def choose_table(runs: Dict[str, dict], names: List[str]) -> str:
+    """The table to choose by for one pair: gain, gain / SE, gradient share, step cost ratio
+    and peak memory per run; the compute-matched student as a row of its own."""
+    lines = ['| run | inherits | student mAP | distilled mAP | gain mAP | gain / SE | '
+             'distill. share of gradient | step cost ratio | peak MB distill / student | '
+             'seeds | measured |', '|---|---|---|---|---|---|---|---|---|---|---|']
+    for name in names:
+        r = runs.get(name)
+        if r is None:
+            continue
+        c = r.get('cost') or {}
+        ratio = _f(c.get('ratio'), '{:.2f}')
+        peak = (f'{c["distill_peak_mb"]:.0f} / {c["student_peak_mb"]:.0f}'
+                if c.get('distill_peak_mb') and c.get('student_peak_mb') else '')
+        if r.get('matched'):
+            m = r['matched']
+            ratio = f'student alone, {m["epochs"]} epochs for {m["base_epochs"]}'
+        lines.append(f'| `{name}` | {", ".join(r.get("inherits") or []) or "-"} | '
+                     f'{_f(r.get("student_map"))} | {_f(r.get("distilled_map"))} | '
+                     f'{gain_cell(r)} | {_f(r.get("gain_over_se"), "{:+.1f}")} | '
+                     f'{_pct(r.get("distill_share"))} | {ratio} | {peak} | '
+                     f'{seeds_of(r) or ""} | {r["date"]} |')
+    return '\n'.join(lines)
+
+
+def provenance(runs: Dict[str, dict], names: List[str]) -> str:
+    """Where, when and how the rows above were measured, one line per results file."""
+    seen = {}
+    for name in names:
+        r = runs.get(name)
+        if r is not None:
+            seen.setdefault(r['file'], r)
+    lines = []
+    for file, r in seen.items():
+        how = f'`{r["command"]}`' if r.get('command') else 'command not recorded'
+        src = f' ({r["source"]})' if r.get('source') else ''
+        lines.append(f'- {r["date"]}, {r.get("machine") or "machine not recorded"}: {how}{src}; '
+                     f'[{osp.basename(file)}]({{rel}}{file})')
+    return '\n'.join(lines)
+
+
+def teacher_line(runs, names) -> str:
+    recs = [runs[n] for n in names if n in runs and runs[n].get('margin')]
+    if not recs:
+        return ''
+    m = recs[0]['margin']
+    sd = f' ± {m["student_sd"]:.1f}' if m.get('student_sd') is not None else ''
+    return (f'Teacher {m["teacher"]:.1f}, student alone {m["student"]:.1f}{sd} over '
+            f'{m["seeds"]} seeds: the teacher\'s margin {m["margin"]:+.1f}.\n\n')
+
+
+# -- what each marker holds --------------------------------------------------------------------
+
+
+def mini_runs_of(entries: List[dict], **where) -> List[str]:
+    """The mini runs (config names) of the metafile entries matching ``where``
+    (``folder=``, ``student=``)."""
+    out = []
+    for e in entries:
+        meta = e.get('Metadata') or {}
+        if not meta.get('Report'):
+            continue
+        if 'folder' in where and e['folder'] != where['folder']:
+            continue
+        if 'student' in where and meta['Student']['Config'] != where['student']:
+            continue
+        out.append(osp.splitext(osp.basename(e['Config']))[0])
+    return out
+
+
+PAIRS = {
+    'retinanet': 'configs/retinanet/retinanet_r18_mini.py',
+    'gfl': 'configs/gfl/gfl_r18vd_mini.py',
+    'rtmdet': 'configs/rtmdet/rtmdet_tiny_mini.py',
+}
+
+
+def render(name: str, root: str, runs: Dict[str, dict], entries: List[dict],
+           doc_dir: str) -> Optional[str]:
+    """The body of table ``name`` (None: an unknown name)."""
+    rel = osp.relpath(root, osp.join(root, doc_dir)) + '/' if doc_dir else ''
+    rel = '' if rel == './' else rel
+    if name.startswith('mini-'):
+        names = mini_runs_of(entries, folder=name[len('mini-'):])
+        return (teacher_line(runs, names) + mini_table(runs, names) + '\n\n' +
+                provenance(runs, names).replace('{rel}', rel))
+    if name.startswith('choose-'):
+        names = mini_runs_of(entries, student=PAIRS[name[len('choose-'):]])
+        names += sorted(n for n, r in runs.items() if r.get('matched') and
+                        osp.basename(r['matched'].get('config', '')).startswith(
+                            osp.splitext(osp.basename(PAIRS[name[len('choose-'):]]))[0]))
+        return (teacher_line(runs, names) + choose_table(runs, names) + '\n\n' +
+                provenance(runs, names).replace('{rel}', rel))
+    if name == 'methods':
+        return methods_table(runs, entries)
+    if name.startswith('file-'):
+        data = load_file(root, name[len('file-'):] + '.json')
+        if data is None:
+            return None
+        file_runs = {r['run']: dict(r, date=data['date'], machine=data.get('machine'),
+                                    command=data.get('command'), source=data.get('source'),
+                                    file=osp.join(RESULTS_DIR, name[len('file-'):] + '.json'))
+                     for r in data['results']}
+        names = list(file_runs)
+        return (teacher_line(file_runs, names) + mini_table(file_runs, names) + '\n\n' +
+                provenance(file_runs, names).replace('{rel}', rel))
+    return None
+
+
+FOLDER_NAMES = {'fgd': 'FGD', 'cwd': 'CWD', 'ld': 'LD', 'yolov3_kd': 'YOLOv3 KD',
+                'ppyoloe_kd': 'PP-YOLOE+ KD', 'pkd': 'PKD', 'mgd': 'MGD', 'fbkd': 'FBKD',
+                'crosskd': 'CrossKD', 'bckd': 'BCKD', 'rtmdet_kd': 'RTMDet KD'}
+
+
+def methods_table(runs: Dict[str, dict], entries: List[dict]) -> str:
+    """One line per method: its first COCO pair (published student -> distilled), its
+    recipe's mini gain with the spread and seeds, its README."""
+    lines = ['| method | COCO pair (first of its folder) | published, student -> distilled | '
+             'mini recipe: gain mAP (seeds) | README |', '|---|---|---|---|---|']
+    for folder, title in FOLDER_NAMES.items():
+        coco = [e for e in entries if e['folder'] == folder and
+                not (e.get('Metadata') or {}).get('Report')]
+        minis = mini_runs_of(entries, folder=folder)
+        first = coco[0] if coco else None
+        pub = ''
+        if first:
+            meta = first['Metadata']
+            s = (meta.get('Student') or {}).get('Metrics', {}).get('box AP')
+            d = (meta.get('Published') or {}).get('box AP')
+            pub = f'{s} -> {d}' if d is not None else f'{s} -> not published'
+        rec = runs.get(minis[0]) if minis else None
+        mini = f'{gain_cell(rec)} ({seeds_of(rec)})' if rec else 'not measured'
+        cfg = f'`{osp.basename(first["Config"])}`' if first else ''
+        lines.append(f'| {title} | {cfg} | {pub} | {mini} | '
+                     f'[configs/{folder}](configs/{folder}/README.md) |')
+    return '\n'.join(lines)
+
+
+# -- the metafiles' Results ---------------------------------------------------------------------
+
+
+def results_block(rec: dict) -> str:
+    """A metafile ``Results`` block (OpenMMLab's: Task, Dataset, Metrics) with the run's
+    figures and where, when and how they were measured."""
+    ds = (rec.get('datasets') or [{}])[0]
+    images = f' ({ds["images"]} val images)' if ds.get('images') else ''
+    metrics = {'box AP': rec.get('distilled_map'), 'student box AP': rec.get('student_map'),
+               'teacher box AP': rec.get('teacher_map'), 'gain': rec.get('gain'),
+               'gain sd': rec.get('gain_sd'), 'gain / SE': rec.get('gain_over_se'),
+               'seeds': seeds_of(rec) or None,
+               'distillation share of gradient': rec.get('distill_share'),
+               'step cost ratio': (rec.get('cost') or {}).get('ratio')}
+    lines = ['  Results:', '  - Task: Object Detection',
+             f'    Dataset: {ds.get("name", "the mini dataset")}{images}', '    Metrics:']
+    for k, v in metrics.items():
+        if v is not None:
+            lines.append(f'      {k}: {round(v, 3) if isinstance(v, float) else v}')
+    lines.append(f'    Measured: {json.dumps(rec["date"] + ", " + (rec.get("machine") or ""))}')
+    lines.append(f'    Command: {json.dumps(rec.get("command") or "")}')
+    lines.append(f'    Results file: {rec["file"]}')
+    return '\n'.join(lines) + '\n'
+
+
+def update_metafile(text: str, runs: Dict[str, dict]) -> str:
+    """The metafile with each mini entry's ``Results`` block replaced by its run's (or
+    removed when the run has no record)."""
+    parts = re.split(r'(?m)^(?=- Name: )', text)
+    out = []
+    for part in parts:
+        m = re.match(r'- Name: (\S+)\n', part)
+        if not m or 'Report:' not in part:
+            out.append(part)
+            continue
+        # the Results block is always the entry's last
+        cut = part.find('\n  Results:\n')
+        body = part if cut < 0 else part[:cut + 1]
+        rec = runs.get(m.group(1))
+        if rec is not None:
+            body = body.rstrip('\n') + '\n' + results_block(rec)
+        out.append(body)
+    return ''.join(out)
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+
+def documents(root: str = '.') -> List[str]:
+    files = [osp.join(root, 'README.md')] + sorted(glob.glob(osp.join(root, 'docs', '*.md')))
+    files += sorted(glob.glob(osp.join(root, 'configs', '*', 'README.md')))
+    return files
+
+
+def regenerate(root: str = '.', write: bool = False,
+               report: Callable[[str], None] = print) -> List[str]:
+    """Regenerate every marked table and every metafile ``Results`` block; the files that
+    differ (written when ``write``)."""
+    runs = load_runs(root)
+    entries = metafile_entries(root)
+    changed = []
+    for path in documents(root):
+        text = open(path).read()
+        doc_dir = osp.relpath(osp.dirname(path), root)
+
+        def fill(m):
+            body = render(m.group(2), root, runs, entries, '' if doc_dir == '.' else doc_dir)
+            if body is None:
+                raise ValueError(f'{path}: unknown table {m.group(2)!r}')
+            return m.group(1) + body + '\n' + m.group(4)
+
+        new = _TABLE.sub(fill, text)
+        if new != text:
+            changed.append(path)
+            if write:
+                with open(path, 'w') as f:
+                    f.write(new)
+    with open(osp.join(root, 'model-index.yml')) as f:
+        metafiles = yaml.safe_load(f)['Import']
+    for metafile in metafiles:
+        path = osp.join(root, metafile)
+        text = open(path).read()
+        new = update_metafile(text, runs)
+        if new != text:
+            changed.append(path)
+            if write:
+                with open(path, 'w') as f:
+                    f.write(new)
+    for path in changed:
+        report(('wrote ' if write else 'differs: ') + osp.relpath(path, root))
+    return changed
