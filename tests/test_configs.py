@@ -8,7 +8,6 @@ import json
 import os
 import os.path as osp
 import re
-import time
 
 import pytest
 import torch

@@ -105,8 +105,7 @@ def test_quality_focal_kd_beta_two_and_no_positives_is_finite():
     got = _configured(QualityFocalKDLoss(beta=2.0))(s, t, avg_factor=0)  # no positives: Z = 1
     want = sum(
         _bce(a, sig(b)) * abs(sig(a) - sig(b))**2
-        for (_, _, _, vs), (_, _, _, vt) in zip(_rows(s, 3), _rows(t, 3))
-        for a, b in zip(vs, vt))
+        for (_, _, _, vs), (_, _, _, vt) in zip(_rows(s, 3), _rows(t, 3)) for a, b in zip(vs, vt))
     assert got.item() == pytest.approx(want, rel=1e-5)
 
 
@@ -158,8 +157,9 @@ def test_distribution_kd_equals_its_formula():
     lw[1][0, 2] = 0
     got = _configured(DistributionKDLoss(loss_weight=4.0, T=2.0))(s, t, t_cls, lw)
     num = den = 0.
-    for (i, lvl, r, vs), (_, _, _, vt), (_, _, _, vc) in zip(
-            _rows(s, 4 * bins), _rows(t, 4 * bins), _rows(t_cls, 3)):
+    for (i, lvl, r,
+         vs), (_, _, _, vt), (_, _, _,
+                              vc) in zip(_rows(s, 4 * bins), _rows(t, 4 * bins), _rows(t_cls, 3)):
         v = lw[lvl][i, r].item() * max(sig(c) for c in vc)
         kl = 0.
         for e in range(4):
@@ -194,8 +194,8 @@ def test_box_kd_deltas_giou_weighted_by_the_teacher_score():
     got = loss(s, t, t_cls, avg_factor=4)
     anchors = loss._head[0].prior_generator.grid_priors([(4, 4), (2, 2)], device='cpu')
     want = 0.
-    for (i, lvl, r, vs), (_, _, _, vt), (_, _, _, vc) in zip(
-            _rows(s, 4), _rows(t, 4), _rows(t_cls, 3)):
+    for (i, lvl, r, vs), (_, _, _, vt), (_, _, _,
+                                         vc) in zip(_rows(s, 4), _rows(t, 4), _rows(t_cls, 3)):
         a = anchors[lvl][r].tolist()
         giou, _ = _giou(_decode_delta(a, vs), _decode_delta(a, vt))
         want += max(sig(c) for c in vc) * (1 - giou)
@@ -210,8 +210,8 @@ def test_box_kd_points_log_iou_for_fcos_and_boxes_at_the_border():
     got = loss(s, t, t_cls, avg_factor=2)
     points = loss._head[0].prior_generator.grid_priors([(4, 4), (2, 2)], device='cpu')
     want = 0.
-    for (i, lvl, r, vs), (_, _, _, vt), (_, _, _, vc) in zip(
-            _rows(s, 4), _rows(t, 4), _rows(t_cls, 2)):
+    for (i, lvl, r, vs), (_, _, _, vt), (_, _, _,
+                                         vc) in zip(_rows(s, 4), _rows(t, 4), _rows(t_cls, 2)):
         x, y = points[lvl][r].tolist()[:2]
         box = lambda d: [x - d[0], y - d[1], x + d[2], y + d[3]]  # noqa: E731
         _, iou = _giou(box(vs), box(vt))
@@ -297,9 +297,8 @@ def test_align_to_teacher_gives_the_teacher_statistics():
 def crosskd_gfl():
     """The mini CrossKD GFL pair with the teacher of the student's own architecture and
     weights (a GFL R18vd teacher, random): the cross-head sees the teacher's features."""
-    cfg, algo = build_pair(
-        'configs/crosskd/crosskd_gfl_r34vd_r18vd_mini.py',
-        {'model.teacher.backbone.depth': 18})
+    cfg, algo = build_pair('configs/crosskd/crosskd_gfl_r34vd_r18vd_mini.py',
+                           {'model.teacher.backbone.depth': 18})
     algo.teacher.load_state_dict(algo.student.state_dict())
     return cfg, algo
 
@@ -338,11 +337,12 @@ def test_cross_head_gradient_reaches_the_student_before_the_cross_point_only(cro
     }
     assert any(n.startswith('bbox_head.cls_convs.0.') for n in grads)
     assert any(n.startswith('bbox_head.reg_convs.0.') for n in grads)
-    assert any(n.startswith('neck.') for n in grads) and any(
-        n.startswith('backbone.') for n in grads)
+    assert any(n.startswith('neck.')
+               for n in grads) and any(n.startswith('backbone.') for n in grads)
     # the student's layers after the cross point get nothing from the cross-head
-    assert not any(n.startswith(('bbox_head.cls_convs.1.', 'bbox_head.gfl_cls',
-                                 'bbox_head.gfl_reg', 'bbox_head.scales')) for n in grads)
+    assert not any(
+        n.startswith(('bbox_head.cls_convs.1.', 'bbox_head.gfl_cls', 'bbox_head.gfl_reg',
+                      'bbox_head.scales')) for n in grads)
     assert all(p.grad is None and not p.requires_grad for p in algo.teacher.parameters())
 
 
@@ -352,11 +352,14 @@ def test_cross_head_bridges_other_widths_with_a_connector():
     wide = {'model.teacher.bbox_head.feat_channels': 128}
     with pytest.raises(ValueError, match='connector'):
         build_pair('configs/crosskd/crosskd_gfl_r34vd_r18vd_mini.py', wide)
-    conn = dict(type='mmrazor.ConvModuleConnector', in_channel=64, out_channel=128, norm_cfg=None,
-                act_cfg=None)
+    conn = dict(
+        type='mmrazor.ConvModuleConnector',
+        in_channel=64,
+        out_channel=128,
+        norm_cfg=None,
+        act_cfg=None)
     options = {
-        **wide, 'model.distiller.connectors':
-        dict(cls_s=conn, reg_s=conn),
+        **wide, 'model.distiller.connectors': dict(cls_s=conn, reg_s=conn),
         'model.distiller.student_recorders.cross_cls.connector': 'cls_s',
         'model.distiller.student_recorders.cross_reg.connector': 'reg_s'
     }
@@ -368,7 +371,8 @@ def test_cross_head_bridges_other_widths_with_a_connector():
 
 def test_a_wrong_teacher_layer_is_refused_at_build_with_the_names():
     with pytest.raises(KeyError, match="no module 'bbox_head.cls_convs.7'"):
-        build_pair('configs/crosskd/crosskd_gfl_r34vd_r18vd_mini.py', {
-            'model.distiller.student_recorders.cross_cls.teacher_layers':
-            ('relu', 'bbox_head.cls_convs.7', 'bbox_head.gfl_cls')
-        })
+        build_pair(
+            'configs/crosskd/crosskd_gfl_r34vd_r18vd_mini.py', {
+                'model.distiller.student_recorders.cross_cls.teacher_layers':
+                ('relu', 'bbox_head.cls_convs.7', 'bbox_head.gfl_cls')
+            })

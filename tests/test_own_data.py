@@ -24,8 +24,10 @@ def guide_blocks() -> dict:
 
 def test_the_guide_has_its_configs_and_command():
     blocks = guide_blocks()
-    assert {'retinanet_r18_shapes.py', 'retinanet_r34_shapes.py', 'pkd_shapes.py',
-            'crosskd_shapes.py', 'command'} <= set(blocks)
+    assert {
+        'retinanet_r18_shapes.py', 'retinanet_r34_shapes.py', 'pkd_shapes.py', 'crosskd_shapes.py',
+        'command'
+    } <= set(blocks)
 
 
 @pytest.mark.integration
@@ -45,14 +47,17 @@ def test_the_guide_runs_on_a_coco_dataset_and_the_shared_student_trains_once_a_s
     cmd = [sys.executable, osp.abspath(cmd[1])] + [a for a in cmd[2:]]
     seeds = cmd.index('--seeds')
     cmd[seeds + 1:seeds + 4] = ['0', '1']
-    cmd += ['--grid-images', '0', '--cfg-options', 'train_cfg.max_epochs=1',
-            'train_cfg.val_interval=1']
+    cmd += [
+        '--grid-images', '0', '--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1'
+    ]
     env = dict(os.environ, OMP_NUM_THREADS='1')
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
-    starts = [re.match(r'\[start\] (.*?): ', line).group(1) for line in out.splitlines()
-              if line.startswith('[start]')]
+    starts = [
+        re.match(r'\[start\] (.*?): ', line).group(1) for line in out.splitlines()
+        if line.startswith('[start]')
+    ]
     assert len([s for s in starts if s.endswith(' teacher')]) == 1, starts
     assert len([s for s in starts if s.endswith(' student')]) == 2, starts
     assert len(starts) == 1 + 2 + 2 * 2, starts
@@ -74,8 +79,7 @@ def test_yolov3_kd_takes_the_class_count_from_the_student_head():
     """Set once, in the student and teacher configs: a one-class YOLOv3 pair builds and its
     loss reads K = 1 and 3 anchors from the student's head; a teacher of other classes is
     still refused."""
-    one = {'model.architecture.bbox_head.num_classes': 1,
-           'model.teacher.bbox_head.num_classes': 1}
+    one = {'model.architecture.bbox_head.num_classes': 1, 'model.teacher.bbox_head.num_classes': 1}
     _, algo = build_pair('configs/yolov3_kd/yolov3_r34_mv1_distill_mini.py', one)
     loss = algo.distiller.distill_losses['loss_yolov3_kd0']
     assert (loss.num_classes, loss.num_anchors) == (1, 3)

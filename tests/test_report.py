@@ -20,8 +20,11 @@ PRESETS = load_presets()
 
 
 def _metrics(ap):
-    return {m: ap for m in ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m',
-                            'bbox_mAP_l')}
+    return {
+        m: ap
+        for m in ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m',
+                  'bbox_mAP_l')
+    }
 
 
 def _fake(log, lock=None, delay=0.):
@@ -47,8 +50,8 @@ def test_a_student_shared_by_two_builtin_methods_trains_once_a_seed(monkeypatch)
     directory, each method's distillation runs go in its own."""
     monkeypatch.setattr('detkd.report.report.last_checkpoint', lambda d: osp.join(d, 'e.pth'))
     log = []
-    args = parse_args(['--methods', 'fgd', 'cwd-retina', '--seeds', '0', '1', '--work-root',
-                       'root'], PRESETS)
+    args = parse_args(
+        ['--methods', 'fgd', 'cwd-retina', '--seeds', '0', '1', '--work-root', 'root'], PRESETS)
     Report(args, PRESETS, **_fake(log)).run()
     dirs = [d for _, _, d, _ in log]
     students = [d for d in dirs if d.endswith('retinanet_r18_mini')]
@@ -77,8 +80,9 @@ def test_jobs_run_two_at_a_time_teacher_before_its_distillations(monkeypatch):
             log.append(('end', work_dir))
         return _metrics(len(work_dir) / 1000)
 
-    args = parse_args(['--methods', 'fgd', 'cwd-retina', '--seeds', '0', '1', '--work-root',
-                       'root', '--jobs', '2'], PRESETS)
+    args = parse_args([
+        '--methods', 'fgd', 'cwd-retina', '--seeds', '0', '1', '--work-root', 'root', '--jobs', '2'
+    ], PRESETS)
     results = Report(args, PRESETS, trainer=trainer, evaluator=fake['evaluator']).run()
     starts = [d for e, d in log if e == 'start']
     assert active[1] == 2 and len(starts) == len(set(starts))
@@ -109,12 +113,12 @@ def test_user_pairs_with_the_same_student_share_its_runs_and_their_teacher(tmp_p
     ``demo_``), with the teacher checkpoint given."""
     ckpt = tmp_path / 'teacher.pth'
     ckpt.write_bytes(b'')
-    a = _pair(tmp_path, 'mine_pkd', 'configs/pkd/pkd_retina_r34_r18_mini.py',
-              teacher_ckpt=str(ckpt))
-    b = _pair(tmp_path, 'mine_cwd', 'configs/cwd/cwd_retina_r34_r18_mini.py',
-              teacher_ckpt=str(ckpt))
-    c = _pair(tmp_path, 'mine_other', 'configs/cwd/cwd_retina_r34_r18_mini.py',
-              teacher_ckpt=str(ckpt))
+    a = _pair(
+        tmp_path, 'mine_pkd', 'configs/pkd/pkd_retina_r34_r18_mini.py', teacher_ckpt=str(ckpt))
+    b = _pair(
+        tmp_path, 'mine_cwd', 'configs/cwd/cwd_retina_r34_r18_mini.py', teacher_ckpt=str(ckpt))
+    c = _pair(
+        tmp_path, 'mine_other', 'configs/cwd/cwd_retina_r34_r18_mini.py', teacher_ckpt=str(ckpt))
     root = str(tmp_path / 'root')
     log = []
     args = parse_args([a, b, c, '--seeds', '0', '1', '2', '--work-root', root], PRESETS)
@@ -126,15 +130,16 @@ def test_user_pairs_with_the_same_student_share_its_runs_and_their_teacher(tmp_p
     trained = [d for kind, _, d, _ in log if kind == 'train']
     student_runs = [d for d in trained if '/students/' in d]
     assert sorted(student_runs) == [
-        osp.join(root, 'students', f'RetinaNet-{k}', f'seed{s}') for k in
-        [osp.basename(report.presets['mine_pkd']['student'])[len('RetinaNet-'):-3]]
-        for s in (0, 1, 2)]
+        osp.join(root, 'students', f'RetinaNet-{k}', f'seed{s}')
+        for k in [osp.basename(report.presets['mine_pkd']['student'])[len('RetinaNet-'):-3]]
+        for s in (0, 1, 2)
+    ]
     evaluations = [e for e in log if e[0] == 'evaluate']
     assert len(evaluations) == 1 and evaluations[0][3] == str(ckpt)
     assert '/teachers/' in evaluations[0][2]
     for m in report.methods:
-        assert [d for d in trained if d.startswith(osp.join(root, m, 'seed'))] == [
-            osp.join(root, m, f'seed{s}') for s in (0, 1, 2)]
+        assert [d for d in trained if d.startswith(osp.join(root, m, 'seed'))
+                ] == [osp.join(root, m, f'seed{s}') for s in (0, 1, 2)]
     assert not [d for d in trained if 'demo' in d]
     distill_opts = [opts for kind, cfg, d, opts in log if kind == 'train' and '/mine_' in d]
     assert all(f'model.teacher_ckpt={ckpt}' in o for o in distill_opts)
@@ -153,15 +158,21 @@ def test_a_pair_student_is_the_pair_config_with_its_architecture(tmp_path):
             assert derived['distill'] == [osp.abspath(pair)]
     with pytest.raises(SystemExit, match='not a distillation config.*model.architecture'):
         preset_from_pair('configs/retinanet/retinanet_r18_mini.py', str(tmp_path))
-    bad = _pair(tmp_path, 'bad', 'configs/cwd/cwd_retina_r34_r18_mini.py',
-                teacher='configs/retinanet/retinanet_r343_mini.py')
+    bad = _pair(
+        tmp_path,
+        'bad',
+        'configs/cwd/cwd_retina_r34_r18_mini.py',
+        teacher='configs/retinanet/retinanet_r343_mini.py')
     with pytest.raises(SystemExit, match="model.teacher = 'configs/retinanet/retinanet_r343"):
         preset_from_pair(bad, str(tmp_path))
 
 
 def test_a_missing_pair_teacher_is_trained_under_the_work_root(tmp_path):
-    pair = _pair(tmp_path, 'without', 'configs/cwd/cwd_retina_r34_r18_mini.py',
-                 teacher_ckpt=str(tmp_path / 'no.pth'))
+    pair = _pair(
+        tmp_path,
+        'without',
+        'configs/cwd/cwd_retina_r34_r18_mini.py',
+        teacher_ckpt=str(tmp_path / 'no.pth'))
     root = str(tmp_path / 'root')
     log = []
     import detkd.report.report as rep
@@ -190,20 +201,32 @@ def test_teacher_margin_and_its_threshold():
 
 def _stat(method, name, teacher, students, distilled, prediction_level, **extra):
     gains = [d - s for s, d in zip(students, distilled)]
-    return dict(method=method, name=name, config=name, teacher=teacher,
-                margin=teacher_margin(teacher, students), prediction_level=prediction_level,
-                inherits=extra.pop('inherits', []), student=students, distilled=distilled,
-                walls=[], balance=[dict(distill=0.4, clipped=0., cos=0.5, groups={},
-                                        terms={'distill.loss_x': 0.4})] * len(students),
-                per_seed={}, gains={m: gains for m in ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_s',
-                                                      'bbox_mAP_l')}, **extra)
+    return dict(
+        method=method,
+        name=name,
+        config=name,
+        teacher=teacher,
+        margin=teacher_margin(teacher, students),
+        prediction_level=prediction_level,
+        inherits=extra.pop('inherits', []),
+        student=students,
+        distilled=distilled,
+        walls=[],
+        balance=[dict(distill=0.4, clipped=0., cos=0.5, groups={}, terms={'distill.loss_x': 0.4})]
+        * len(students),
+        per_seed={},
+        gains={m: gains
+               for m in ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_s', 'bbox_mAP_l')},
+        **extra)
 
 
 def test_margin_warning_for_a_prediction_level_method_without_a_teacher_ahead():
     students = [11.0, 11.5, 11.1]
-    stats = [_stat('my_ld', 'my_ld', 11.3, students, [11.2, 11.9, 11.0], True),
-             _stat('my_pkd', 'my_pkd', 11.3, students, [13.0, 13.5, 13.1], False),
-             _stat('ok_ld', 'ok_ld', 30.0, students, [13.0, 13.5, 13.1], True)]
+    stats = [
+        _stat('my_ld', 'my_ld', 11.3, students, [11.2, 11.9, 11.0], True),
+        _stat('my_pkd', 'my_pkd', 11.3, students, [13.0, 13.5, 13.1], False),
+        _stat('ok_ld', 'ok_ld', 30.0, students, [13.0, 13.5, 13.1], True)
+    ]
     text = margin_lines(stats)
     assert 'my_ld, my_pkd: teacher 11.3, student alone 11.2 ± 0.3 (3 seeds): margin +0.1' in text
     warnings = [line for line in text.splitlines() if 'WARNING' in line]
@@ -214,16 +237,32 @@ def test_margin_warning_for_a_prediction_level_method_without_a_teacher_ahead():
 def test_choose_table_with_costs_and_the_compute_matched_student():
     students = [15.0, 16.0]
     stats = [
-        _stat('pkd', 'pkd_retina_r34_r18_mini', 30., students, [17., 19.], False,
-              cost=dict(ratio=1.01, distill_peak_mb=1160., student_peak_mb=900.)),
-        _stat('mgd', 'mgd_retina_r34_r18_mini', 30., students, [14., 16.], False,
-              inherits=['neck', 'bbox_head']),
-        _stat('pkd', 'retinanet_r18_mini_7e', 30., students, [16., 17.], False,
-              matched=dict(epochs=7, base_epochs=4, factor=1.72)),
+        _stat(
+            'pkd',
+            'pkd_retina_r34_r18_mini',
+            30.,
+            students, [17., 19.],
+            False,
+            cost=dict(ratio=1.01, distill_peak_mb=1160., student_peak_mb=900.)),
+        _stat(
+            'mgd',
+            'mgd_retina_r34_r18_mini',
+            30.,
+            students, [14., 16.],
+            False,
+            inherits=['neck', 'bbox_head']),
+        _stat(
+            'pkd',
+            'retinanet_r18_mini_7e',
+            30.,
+            students, [16., 17.],
+            False,
+            matched=dict(epochs=7, base_epochs=4, factor=1.72)),
     ]
     pkd, mgd, matched = choose_table(stats).splitlines()[2:]
-    assert pkd == ('| pkd | `pkd_retina_r34_r18_mini` | - | 15.5 | 18.0 | +2.5 ± 0.7 | +5.0 | 40% | '
-                   '1.01 | 1160 / 900 | 2 |')
+    assert pkd == (
+        '| pkd | `pkd_retina_r34_r18_mini` | - | 15.5 | 18.0 | +2.5 ± 0.7 | +5.0 | 40% | '
+        '1.01 | 1160 / 900 | 2 |')
     assert mgd == ('| mgd | `mgd_retina_r34_r18_mini` | neck, bbox_head | 15.5 | 15.0 | '
                    '-0.5 ± 0.7 | -1.0 | 40% |  |  | 2 |')
     assert '| `retinanet_r18_mini_7e` |' in matched and '7 epochs for 4 (x1.72)' in matched
@@ -244,12 +283,15 @@ def test_results_json_holds_every_figure_and_where_it_was_measured(tmp_path):
     args = parse_args(['--methods', 'pkd', '--out-dir', str(tmp_path)], PRESETS)
     report = Report(args, PRESETS)
     stats = [_stat('pkd', 'pkd_retina_r34_r18_mini', 30., [15.0, 16.0], [17., 19.], False)]
-    stats[0]['per_seed'] = {0: dict(student=_metrics(.15), distilled=_metrics(.17)),
-                            1: dict(student=_metrics(.16), distilled=_metrics(.19))}
+    stats[0]['per_seed'] = {
+        0: dict(student=_metrics(.15), distilled=_metrics(.17)),
+        1: dict(student=_metrics(.16), distilled=_metrics(.19))
+    }
     out = report.results_json(stats)
     (rec, ) = out['results']
     assert rec['gain'] == pytest.approx(2.5) and rec['gain_sd'] == pytest.approx(0.7071, abs=1e-4)
-    assert rec['seeds']['1'] == dict(student_map=pytest.approx(16.), distilled_map=pytest.approx(19.))
+    assert rec['seeds']['1'] == dict(
+        student_map=pytest.approx(16.), distilled_map=pytest.approx(19.))
     assert rec['distill_share'] == pytest.approx(0.4)
     assert {'date', 'machine', 'command', 'datasets', 'seeds'} <= set(out)
     json.dumps(out)

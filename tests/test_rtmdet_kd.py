@@ -13,8 +13,13 @@ import detkd  # noqa: F401
 from detkd.testing import build_pair
 from detkd.utils import load_config
 
-SIZES = {'tiny': (0.167, 0.375, 96), 's': (0.33, 0.5, 128), 'm': (0.67, 0.75, 192),
-         'l': (1.0, 1.0, 256), 'x': (1.33, 1.25, 320)}
+SIZES = {
+    'tiny': (0.167, 0.375, 96),
+    's': (0.33, 0.5, 128),
+    'm': (0.67, 0.75, 192),
+    'l': (1.0, 1.0, 256),
+    'x': (1.33, 1.25, 320)
+}
 PAIRS = [('tiny', 's'), ('s', 'm'), ('m', 'l'), ('l', 'x')]
 
 
@@ -24,22 +29,32 @@ def mmyolo_distiller(cs: int, ct: int) -> dict:
     data): recorders on neck.out_layers.i.conv, ConvModuleConnector / NormConnector with an
     affine-free BN without running statistics, ChannelWiseDivergence (weight 1) per level."""
     norm = dict(type='BN', affine=False, track_running_stats=False)
-    rec = {f'fpn{i}': dict(type='ModuleOutputs', source=f'neck.out_layers.{i}.conv')
-           for i in range(3)}
+    rec = {
+        f'fpn{i}': dict(type='ModuleOutputs', source=f'neck.out_layers.{i}.conv')
+        for i in range(3)
+    }
     conn = {}
     for i in range(3):
-        conn[f'fpn{i}_s'] = dict(type='ConvModuleConnector', in_channel=cs, out_channel=ct,
-                                 bias=False, norm_cfg=norm, act_cfg=None)
+        conn[f'fpn{i}_s'] = dict(
+            type='ConvModuleConnector',
+            in_channel=cs,
+            out_channel=ct,
+            bias=False,
+            norm_cfg=norm,
+            act_cfg=None)
         conn[f'fpn{i}_t'] = dict(type='NormConnector', in_channels=ct, norm_cfg=norm)
     return dict(
         type='ConfigurableDistiller',
         student_recorders=rec,
         teacher_recorders=copy.deepcopy(rec),
         connectors=conn,
-        distill_losses={f'loss_fpn{i}': dict(type='ChannelWiseDivergence', loss_weight=1)
-                        for i in range(3)},
+        distill_losses={
+            f'loss_fpn{i}': dict(type='ChannelWiseDivergence', loss_weight=1)
+            for i in range(3)
+        },
         loss_forward_mappings={
-            f'loss_fpn{i}': dict(
+            f'loss_fpn{i}':
+            dict(
                 preds_S=dict(from_student=True, recorder=f'fpn{i}', connector=f'fpn{i}_s'),
                 preds_T=dict(from_student=False, recorder=f'fpn{i}', connector=f'fpn{i}_t'))
             for i in range(3)
@@ -114,18 +129,22 @@ def test_mmdets_zoo_layout_loads_strictly_and_mmyolos_is_refused(tmp_path):
                    'neck.bottom_up_blocks.0.', 'neck.out_convs.2.', 'bbox_head.cls_convs.0.',
                    'bbox_head.rtm_cls.2.', 'bbox_head.rtm_reg.0.'):
         assert any(k.startswith(family) for k in state), family
-    options = {'model.teacher_ckpt': path, 'model.allow_random_teacher': False,
-               'model.teacher.backbone.init_cfg': None,
-               'model.architecture.backbone.init_cfg': None}
+    options = {
+        'model.teacher_ckpt': path,
+        'model.allow_random_teacher': False,
+        'model.teacher.backbone.init_cfg': None,
+        'model.architecture.backbone.init_cfg': None
+    }
     cfg = load_config('configs/rtmdet_kd/kd_tiny_rtmdet_s_neck_300e_coco.py', options)
     model = cfg.model.copy()
     model.pop('_scope_')
     algo = MODELS.build(model)
     loaded = algo.teacher.state_dict()
     assert all(torch.equal(loaded[k], v) for k, v in state.items())
-    mmyolo, _ = _zoo_layout_checkpoint(
-        tmp_path, config_path(teacher), {'neck.out_convs': 'neck.out_layers',
-                                         'bbox_head.': 'bbox_head.head_module.'})
+    mmyolo, _ = _zoo_layout_checkpoint(tmp_path, config_path(teacher), {
+        'neck.out_convs': 'neck.out_layers',
+        'bbox_head.': 'bbox_head.head_module.'
+    })
     model.teacher_ckpt = mmyolo
     with pytest.raises(RuntimeError, match=r'(?s)missing .*an mmyolo checkpoint'):
         MODELS.build(model)

@@ -23,17 +23,24 @@ METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m',
 
 def demo_args(presets):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--preset', choices=sorted(presets), default='fgd',
-                   help='the teacher, student and distillation configs to run (default fgd); '
-                   '--teacher, --student and --distill override them')
+    p.add_argument(
+        '--preset',
+        choices=sorted(presets),
+        default='fgd',
+        help='the teacher, student and distillation configs to run (default fgd); '
+        '--teacher, --student and --distill override them')
     p.add_argument('--teacher')
     p.add_argument('--student')
     p.add_argument('--distill', action='append', help='a distillation config (repeatable)')
-    p.add_argument('--work-dir', help='where the student runs go (default: where the report '
-                   'puts them, work_dirs/demo_<preset>; the teacher in work_dirs/<teacher '
-                   'config name>, where the distillation configs look for its checkpoint)')
-    p.add_argument('--retrain-teacher', action='store_true',
-                   help='train the teacher even if its checkpoint exists')
+    p.add_argument(
+        '--work-dir',
+        help='where the student runs go (default: where the report '
+        'puts them, work_dirs/demo_<preset>; the teacher in work_dirs/<teacher '
+        'config name>, where the distillation configs look for its checkpoint)')
+    p.add_argument(
+        '--retrain-teacher',
+        action='store_true',
+        help='train the teacher even if its checkpoint exists')
     return p.parse_args()
 
 
@@ -73,8 +80,10 @@ def main():
         # your files, from the directory you run in (the built-in ones are the tools' own)
         preset = dict(presets[method])
         given = dict(teacher=args.teacher, student=args.student, distill=args.distill)
-        preset.update({k: [user_file(p) for p in v] if k == 'distill' else user_file(v)
-                       for k, v in given.items() if v})
+        preset.update({
+            k: [user_file(p) for p in v] if k == 'distill' else user_file(v)
+            for k, v in given.items() if v
+        })
         method = 'custom'
         presets[method] = preset
     work_dir = args.work_dir or method_dir('work_dirs', args.preset)

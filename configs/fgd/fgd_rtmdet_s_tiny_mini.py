@@ -16,7 +16,8 @@ model.update(
     teacher_ckpt='work_dirs/rtmdet_s_mini/epoch_24.pth',
     inherit_teacher=())
 model.distiller.distill_losses = {
-    f'loss_fgd_fpn{i}': dict(
+    f'loss_fgd_fpn{i}':
+    dict(
         type='FGDLoss',
         student_channels=96,
         teacher_channels=128,

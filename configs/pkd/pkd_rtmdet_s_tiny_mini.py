@@ -14,14 +14,23 @@ model.update(
     teacher='detkd::rtmdet/rtmdet_s_mini.py',
     teacher_ckpt='work_dirs/rtmdet_s_mini/epoch_24.pth')
 model.distiller.connectors = {
-    f'fpn{i}_s': dict(type='ConvModuleConnector', in_channel=96, out_channel=128, bias=False,
-                      norm_cfg=None, act_cfg=None)
+    f'fpn{i}_s':
+    dict(
+        type='ConvModuleConnector',
+        in_channel=96,
+        out_channel=128,
+        bias=False,
+        norm_cfg=None,
+        act_cfg=None)
     for i in __levels
 }
-model.distiller.distill_losses = {f'loss_pkd_fpn{i}': dict(type='PKDLoss', loss_weight=10)
-                                  for i in __levels}
+model.distiller.distill_losses = {
+    f'loss_pkd_fpn{i}': dict(type='PKDLoss', loss_weight=10)
+    for i in __levels
+}
 model.distiller.loss_forward_mappings = {
-    f'loss_pkd_fpn{i}': dict(
+    f'loss_pkd_fpn{i}':
+    dict(
         preds_S=dict(from_student=True, recorder='fpn', data_idx=i, connector=f'fpn{i}_s'),
         preds_T=dict(from_student=False, recorder='fpn', data_idx=i))
     for i in __levels

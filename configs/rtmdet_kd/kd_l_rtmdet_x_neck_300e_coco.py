@@ -15,10 +15,14 @@ model.update(
     teacher='mmdet::rtmdet/rtmdet_x_8xb32-300e_coco.py',
     distiller=dict(
         connectors={
-            **{f'fpn{i}_s': dict(in_channel=256, out_channel=320)
-               for i in range(3)},
-            **{f'fpn{i}_t': dict(in_channels=320)
-               for i in range(3)}
+            **{
+                f'fpn{i}_s': dict(in_channel=256, out_channel=320)
+                for i in range(3)
+            },
+            **{
+                f'fpn{i}_t': dict(in_channels=320)
+                for i in range(3)
+            }
         }),
     teacher_ckpt='https://download.openmmlab.com/mmdetection/v3.0/rtmdet/'
     'rtmdet_x_8xb32-300e_coco/rtmdet_x_8xb32-300e_coco_20220715_230555-cc79b9ae.pth')

@@ -15,10 +15,14 @@ model.update(
     teacher='mmdet::rtmdet/rtmdet_l_8xb32-300e_coco.py',
     distiller=dict(
         connectors={
-            **{f'fpn{i}_s': dict(in_channel=192, out_channel=256)
-               for i in range(3)},
-            **{f'fpn{i}_t': dict(in_channels=256)
-               for i in range(3)}
+            **{
+                f'fpn{i}_s': dict(in_channel=192, out_channel=256)
+                for i in range(3)
+            },
+            **{
+                f'fpn{i}_t': dict(in_channels=256)
+                for i in range(3)
+            }
         }),
     teacher_ckpt='https://download.openmmlab.com/mmdetection/v3.0/rtmdet/'
     'rtmdet_l_8xb32-300e_coco/rtmdet_l_8xb32-300e_coco_20220719_112030-5a0be7c4.pth')

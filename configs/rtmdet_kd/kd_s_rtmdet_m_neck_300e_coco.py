@@ -15,10 +15,14 @@ model.update(
     teacher='mmdet::rtmdet/rtmdet_m_8xb32-300e_coco.py',
     distiller=dict(
         connectors={
-            **{f'fpn{i}_s': dict(in_channel=128, out_channel=192)
-               for i in range(3)},
-            **{f'fpn{i}_t': dict(in_channels=192)
-               for i in range(3)}
+            **{
+                f'fpn{i}_s': dict(in_channel=128, out_channel=192)
+                for i in range(3)
+            },
+            **{
+                f'fpn{i}_t': dict(in_channels=192)
+                for i in range(3)
+            }
         }),
     teacher_ckpt='https://download.openmmlab.com/mmdetection/v3.0/rtmdet/'
     'rtmdet_m_8xb32-300e_coco/rtmdet_m_8xb32-300e_coco_20220719_112220-229f527c.pth')

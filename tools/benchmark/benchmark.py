@@ -80,7 +80,9 @@ def parse_args(argv=None):
         'boxes each) instead of a batch of the config\'s dataset: for COCO-size configs '
         'without COCO on the machine')
     p.add_argument(
-        '--batch', type=int, help='with --synthetic: the images per batch (default: the '
+        '--batch',
+        type=int,
+        help='with --synthetic: the images per batch (default: the '
         "config's batch size)")
     p.add_argument('--mode', choices=MODES, help=argparse.SUPPRESS)  # one measurement
     return p.parse_args(argv)
@@ -132,10 +134,14 @@ def synthetic_batch(cfg, size: int, batch: Optional[int]):
         inputs.append(torch.randint(0, 256, (3, size, size), dtype=torch.uint8, generator=g))
         xy = torch.rand(3, 2, generator=g) * size * 0.6
         wh = torch.rand(3, 2, generator=g) * size * 0.35 + 16
-        s = DetDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
-                                        pad_shape=(size, size), scale_factor=(1., 1.)))
-        s.gt_instances = InstanceData(bboxes=torch.cat([xy, xy + wh], 1),
-                                      labels=torch.tensor([0, 1, 2]))
+        s = DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                pad_shape=(size, size),
+                scale_factor=(1., 1.)))
+        s.gt_instances = InstanceData(
+            bboxes=torch.cat([xy, xy + wh], 1), labels=torch.tensor([0, 1, 2]))
         samples.append(s)
     return dict(inputs=inputs, data_samples=samples)
 
@@ -259,8 +265,8 @@ def run_all(args) -> list:
                 str(args.iters), '--warmup',
                 str(args.warmup), '--device', args.device, '--threads',
                 str(args.threads)
-            ] + (['--synthetic', str(args.synthetic)] if args.synthetic else []) + (
-                ['--batch', str(args.batch)] if args.batch else [])
+            ] + (['--synthetic', str(args.synthetic)]
+                 if args.synthetic else []) + (['--batch', str(args.batch)] if args.batch else [])
             proc = subprocess.run(cmd, capture_output=True, text=True)
             lines = [line for line in proc.stdout.splitlines() if line.startswith('{')]
             if proc.returncode or not lines:
@@ -321,7 +327,25 @@ def main(argv=None):
         with open(args.out + '.md', 'w') as f:
             f.write(md + '\n')
         with open(args.out + '.json', 'w') as f:  # distill_report.py --cost reads it
-            json.dump(rows, f, indent=1)
+            json.dump(provenance(rows), f, indent=1)
+
+
+def provenance(rows: list) -> dict:
+    """The measurements with when, where and how they were made (the form docs/results/
+    keeps; ``distill_report.py --cost`` reads its ``rows``)."""
+    import datetime
+    import os
+    import platform
+    import shlex
+
+    import torch
+    return dict(
+        date=datetime.date.today().isoformat(),
+        machine=(f'{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}'
+                 f', OMP_NUM_THREADS={os.environ.get("OMP_NUM_THREADS")}'),
+        command=' '.join(
+            shlex.quote(a) for a in ['python', osp.relpath(sys.argv[0])] + sys.argv[1:]),
+        rows=rows)
 
 
 if __name__ == '__main__':

@@ -16,8 +16,8 @@ def main(argv=None):
     p.add_argument('--num-val', type=int, default=60)
     p.add_argument('--seed', type=int, default=0)
     args = p.parse_args(argv)
-    counts = write_shapes_coco(args.out, args.classes, args.num_train, args.num_val,
-                               seed=args.seed)
+    counts = write_shapes_coco(
+        args.out, args.classes, args.num_train, args.num_val, seed=args.seed)
     for split, c in counts.items():
         print(f'{split}: {c["images"]} images, {c["instances"]} instances')
 

@@ -11,8 +11,10 @@
 _base_ = './det_distill.py'
 __levels = range(3)
 __norm = dict(type='BN', affine=False, track_running_stats=False)
-__recorders = {f'fpn{i}': dict(type='ModuleOutputs', source=f'neck.out_convs.{i}.conv')
-               for i in __levels}
+__recorders = {
+    f'fpn{i}': dict(type='ModuleOutputs', source=f'neck.out_convs.{i}.conv')
+    for i in __levels
+}
 __connectors = {}
 for __i in __levels:
     __connectors[f'fpn{__i}_s'] = dict(
@@ -33,7 +35,8 @@ distill = dict(
             for i in __levels
         },
         loss_forward_mappings={
-            f'loss_fpn{i}': dict(
+            f'loss_fpn{i}':
+            dict(
                 preds_S=dict(from_student=True, recorder=f'fpn{i}', connector=f'fpn{i}_s'),
                 preds_T=dict(from_student=False, recorder=f'fpn{i}', connector=f'fpn{i}_t'))
             for i in __levels

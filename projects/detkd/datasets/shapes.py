@@ -64,8 +64,10 @@ def write_shapes_coco(root: str,
     os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
     for split, num in (('train', num_train), ('val', num_val)):
         os.makedirs(osp.join(root, split), exist_ok=True)
-        coco = dict(images=[], annotations=[],
-                    categories=[dict(id=i + 1, name=c) for i, c in enumerate(classes)])
+        coco = dict(
+            images=[],
+            annotations=[],
+            categories=[dict(id=i + 1, name=c) for i, c in enumerate(classes)])
         for idx in range(num):
             h, w = (int(v) for v in rng.integers(size[0], size[1] + 1, 2))
             photo = photos[rng.integers(len(photos))]
@@ -93,9 +95,13 @@ def write_shapes_coco(root: str,
                 if x2 - x1 < 4 or y2 - y1 < 4:
                     continue
                 coco['annotations'].append(
-                    dict(id=len(coco['annotations']) + 1, image_id=image_id,
-                         category_id=label + 1, bbox=[x1, y1, x2 - x1, y2 - y1],
-                         area=(x2 - x1) * (y2 - y1), iscrowd=0))
+                    dict(
+                        id=len(coco['annotations']) + 1,
+                        image_id=image_id,
+                        category_id=label + 1,
+                        bbox=[x1, y1, x2 - x1, y2 - y1],
+                        area=(x2 - x1) * (y2 - y1),
+                        iscrowd=0))
             name = f'{idx:06d}.jpg'
             img.save(osp.join(root, split, name), quality=92)
             coco['images'].append(dict(id=image_id, file_name=name, height=h, width=w))

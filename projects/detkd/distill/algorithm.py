@@ -2,22 +2,46 @@
 
 It knows no method and no detector: what a method needs from the teacher (what it runs, a
 head step, the modules the student inherits) is declared by the method's fragment and done
-by ``teacher.py``; what is checked before the first iteration is in ``checks.py``.
+by ``teacher.py``; what is checked before the first iteration is in ``checks.py`` (the teacher's
+checkpoint in ``checkpoint.py``); the distiller it builds is ``distiller.py``'s.
 """
 from typing import Optional, Sequence, Union
 
 import torch
+from mmengine.logging import MessageHub, MMLogger
 from mmrazor.models import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from ..utils.config import model_cfg
-from .checks import (check_class_agreement, check_inheritance, check_loss_inputs,
-                     check_recorder_sources, check_teacher_ckpt, guard_nonfinite,
-                     load_teacher_strictly)
+from .checkpoint import check_teacher_ckpt, load_teacher_strictly
+from .checks import check_class_agreement, check_loss_inputs, check_recorder_sources
 from .distiller import DetDistiller
-from .teacher import (check_teacher_forward, describe_teacher_run, drop_teacher_entries,
-                      fill_teacher_entries, inherit_from_teacher, run_teacher)
+from .teacher import (check_inheritance, check_teacher_forward, describe_teacher_run,
+                      drop_teacher_entries, fill_teacher_entries, inherit_from_teacher,
+                      run_teacher)
+
+
+def guard_nonfinite(losses: dict, on_nonfinite: str) -> dict:
+    """A NaN or infinite distillation loss (``distill.*``) stops training with its name and
+    the iteration (``on_nonfinite='raise'``), or, with ``'skip'``, is logged and the step's
+    distillation losses are dropped (the student's own still train it)."""
+    bad = {
+        k: v
+        for k, v in losses.items() if k.startswith('distill.') and not torch.isfinite(v).all()
+    }
+    if not bad:
+        return losses
+    it = MessageHub.get_current_instance().get_info('iter')
+    what = ', '.join(f'{k}={v.detach().float().mean().item()}' for k, v in bad.items())
+    if on_nonfinite == 'raise':
+        raise FloatingPointError(
+            f'non-finite distillation loss at iteration {it}: {what}. Check the teacher '
+            "checkpoint and the loss weights, or set model.on_nonfinite='skip' to skip such "
+            'steps.')
+    MMLogger.get_current_instance().warning(
+        f'skipping the distillation losses of iteration {it}: {what}')
+    return {k: v for k, v in losses.items() if not k.startswith('distill.')}
 
 
 @MODELS.register_module()

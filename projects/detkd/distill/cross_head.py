@@ -56,8 +56,7 @@ def align_to_teacher(student: Tensor, teacher: Tensor, eps: float = 1e-6) -> Ten
     s_mean, s_std = s.mean(1, keepdim=True), s.std(1, keepdim=True)
     t_mean, t_std = t.mean(1, keepdim=True), t.std(1, keepdim=True)
     out = (s - s_mean) / (s_std + eps) * t_std + t_mean
-    return out.reshape(student.shape[1], student.shape[0],
-                       *student.shape[2:]).transpose(0, 1)
+    return out.reshape(student.shape[1], student.shape[0], *student.shape[2:]).transpose(0, 1)
 
 
 @TASK_UTILS.register_module()

@@ -51,7 +51,12 @@ class DetDistiller(ConfigurableDistiller):
             if hasattr(loss, 'configure_from_student'):
                 loss.configure_from_student(student)
 
-    def get_record(self, recorder, from_student, record_idx=0, data_idx=None, connector=None,
+    def get_record(self,
+                   recorder,
+                   from_student,
+                   record_idx=0,
+                   data_idx=None,
+                   connector=None,
                    connector_idx=None):
         """MMRazor's ``get_record``, the record cast to float32 before the connector when the
         losses run in float32 (autocast was on)."""

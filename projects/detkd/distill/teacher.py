@@ -10,14 +10,15 @@ What a method needs from the teacher is declared in the method's fragment
   through a delivery (PP-YOLOE+'s fragment: ``'assign_for_student'``, the teacher's
   task-aligned assignment);
 - ``inherit_teacher``: the modules copied into the student after its initialisation (FGD's
-  fragment: ``('neck', 'bbox_head')``).
+  fragment: ``('neck', 'bbox_head')``), checked at build to match one to one.
 """
 from typing import List, Optional, Sequence
 
 import torch
 from mmengine.logging import MMLogger
 
-from .checks import raw_forward, under_prefixes
+from .checkpoint import _by_module, _show
+from .forward import raw_forward
 
 TEACHER_FORWARDS = {
     # what the teacher runs, and how the error messages say it
@@ -74,6 +75,49 @@ def run_teacher(teacher,
     if head_step and data_samples is not None:
         getattr(teacher.bbox_head, head_step)(*outs, data_samples)
     return outs
+
+
+def under_prefixes(name: str, prefixes) -> bool:
+    """``name`` is a tensor of one of the modules ``prefixes`` (``neck`` holds
+    ``neck.lateral_convs.0.conv.weight``, not ``neck2.x``)."""
+    return any(name == p or name.startswith(p + '.') for p in prefixes)
+
+
+def check_inheritance(teacher, student, prefixes) -> None:
+    """Refuse an ``inherit_teacher`` prefix under which the teacher's and the student's
+    tensors are not the same names and shapes: copying the matching part would leave the
+    student's module a mix of teacher and random weights."""
+    t_state, s_state = teacher.state_dict(), student.state_dict()
+    lines = []
+    for prefix in prefixes:
+        t = {k: v for k, v in t_state.items() if under_prefixes(k, [prefix])}
+        s = {k: v for k, v in s_state.items() if under_prefixes(k, [prefix])}
+        if not t:
+            top = sorted({k.split('.')[0] for k in t_state})
+            raise ValueError(f'inherit_teacher: the teacher ({type(teacher).__name__}) has no '
+                             f'module {prefix!r}; its top-level modules are {", ".join(top)}')
+        only_t, only_s = sorted(t.keys() - s.keys()), sorted(s.keys() - t.keys())
+        shapes = sorted(k for k in t.keys() & s.keys() if t[k].shape != s[k].shape)
+        if not (only_t or only_s or shapes):
+            continue
+        lines.append(f'  {prefix}: {len(t.keys() & s.keys()) - len(shapes)} of the teacher\'s '
+                     f'{len(t)} tensors match the student\'s {len(s)}')
+        if only_t:
+            lines.append(f'    only in the teacher: {_by_module(only_t)}')
+        if only_s:
+            lines.append(f'    only in the student: {_by_module(only_s)}')
+        if shapes:
+            lines.append(
+                '    other shapes: ' +
+                _show([f'{k} {tuple(t[k].shape)} vs student {tuple(s[k].shape)}' for k in shapes]))
+    if lines:
+        raise ValueError(
+            f'inherit_teacher={tuple(prefixes)}: the teacher ({type(teacher).__name__}) and '
+            f'the student ({type(student).__name__}) differ under these modules, so '
+            'inheriting would copy them in part and leave the student a mix of teacher and '
+            'random weights:\n' + '\n'.join(lines) + '\nInherit only modules of the same '
+            "architecture (e.g. inherit_teacher=('neck',) when the necks match), or set "
+            'model.inherit_teacher=() for a pair of different detectors.')
 
 
 @torch.no_grad()

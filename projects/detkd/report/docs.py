@@ -23,7 +23,6 @@ import yaml
 RESULTS_DIR = 'docs/results'
 _TABLE = re.compile(r'(<!-- table:([\w-]+) -->\n)(.*?)(<!-- /table -->)', re.S)
 
-
 # -- the source -------------------------------------------------------------------------------
 
 
@@ -39,10 +38,14 @@ def load_runs(root: str = '.') -> Dict[str, dict]:
         if 'results' not in data:
             continue
         for rec in data['results']:
-            rec = dict(rec, date=data['date'], machine=data.get('machine'),
-                       command=data.get('command'), source=data.get('source'),
-                       datasets=data.get('datasets') or [],
-                       file=osp.relpath(path, root))
+            rec = dict(
+                rec,
+                date=data['date'],
+                machine=data.get('machine'),
+                command=data.get('command'),
+                source=data.get('source'),
+                datasets=data.get('datasets') or [],
+                file=osp.relpath(path, root))
             old = runs.get(rec['run'])
             if old is None or (rec['date'], rec['file']) >= (old['date'], old['file']):
                 runs[rec['run']] = rec
@@ -66,8 +69,7 @@ def metafile_entries(root: str = '.') -> List[dict]:
         with open(osp.join(root, metafile)) as f:
             meta = yaml.safe_load(f)
         for model in meta.get('Models') or []:
-            out.append(dict(model, folder=osp.basename(osp.dirname(metafile)),
-                            metafile=metafile))
+            out.append(dict(model, folder=osp.basename(osp.dirname(metafile)), metafile=metafile))
     return out
 
 
@@ -98,17 +100,22 @@ def _pct(v):
 
 def mini_table(runs: Dict[str, dict], names: List[str]) -> str:
     """The mini runs ``names``: teacher, student, distilled, gain, gain / SE, the
-    distillation's share of the gradient, seeds, when."""
-    lines = ['| run | teacher mAP | student mAP | distilled mAP | gain mAP | gain / SE | '
-             'distill. share of gradient | seeds | measured |', '|---|---|---|---|---|---|---|---|---|']
+    distillation's share of the gradient, the cosine between the distillation's gradient and
+    the student's own, the steps clipped, seeds, when."""
+    lines = [
+        '| run | teacher mAP | student mAP | distilled mAP | gain mAP | gain / SE | '
+        'distill. share of gradient | cos(distill, student) | steps clipped | seeds | '
+        'measured |', '|---|---|---|---|---|---|---|---|---|---|---|'
+    ]
     for name in names:
         r = runs.get(name)
         if r is None:
-            lines.append(f'| `{name}` | | | | not measured | | | | |')
+            lines.append(f'| `{name}` | | | | not measured | | | | | | |')
             continue
         lines.append(f'| `{name}` | {_f(r.get("teacher_map"))} | {_f(r.get("student_map"))} | '
                      f'{_f(r.get("distilled_map"))} | {gain_cell(r)} | '
                      f'{_f(r.get("gain_over_se"), "{:+.1f}")} | {_pct(r.get("distill_share"))} | '
+                     f'{_f(r.get("cos"), "{:+.2f}")} | {_pct(r.get("clipped"))} | '
                      f'{seeds_of(r) or ""} | {r["date"]} |')
     return '\n'.join(lines)
 
@@ -116,9 +123,11 @@ def mini_table(runs: Dict[str, dict], names: List[str]) -> str:
 def choose_table(runs: Dict[str, dict], names: List[str]) -> str:
     """The table to choose by for one pair: gain, gain / SE, gradient share, step cost ratio
     and peak memory per run; the compute-matched student as a row of its own."""
-    lines = ['| run | inherits | student mAP | distilled mAP | gain mAP | gain / SE | '
-             'distill. share of gradient | step cost ratio | peak MB distill / student | '
-             'seeds | measured |', '|---|---|---|---|---|---|---|---|---|---|---|']
+    lines = [
+        '| run | inherits | student mAP | distilled mAP | gain mAP | gain / SE | '
+        'distill. share of gradient | step cost ratio | peak MB distill / student | '
+        'seeds | measured |', '|---|---|---|---|---|---|---|---|---|---|---|'
+    ]
     for name in names:
         r = runs.get(name)
         if r is None:
@@ -187,7 +196,41 @@ PAIRS = {
     'retinanet': 'configs/retinanet/retinanet_r18_mini.py',
     'gfl': 'configs/gfl/gfl_r18vd_mini.py',
     'rtmdet': 'configs/rtmdet/rtmdet_tiny_mini.py',
+    'fcos': 'configs/fcos/fcos_r18_mini.py',
+    'faster-rcnn': 'configs/faster_rcnn/faster-rcnn_r18_mini.py',
+    'yolov3': 'configs/yolov3/yolov3_mv1_mini.py',
+    'ppyoloe': 'configs/ppyoloe/ppyoloe_plus_mini.py',
 }
+
+
+def bench_table(root: str, name: str, rel: str) -> Optional[str]:
+    """``docs/results/benchmark/<name>.json`` (``benchmark.py --out``): per config the
+    student step, the teacher's forward, the distillation step and its losses, the balance
+    probe, the step cost ratio and the peak memories, and how it was measured."""
+    data = load_file(root, osp.join('benchmark', name + '.json'))
+    if data is None:
+        return None
+    rows = data['rows'] if isinstance(data, dict) else data
+    lines = [
+        '| config | student step (ms) | teacher fwd (ms) | distill step (ms) | '
+        'distill losses (ms, share) | balance probe (ms, every N steps) | step cost ratio | '
+        'peak MB student / teacher / distill |', '|---|---|---|---|---|---|---|---|'
+    ]
+    for r in rows:
+        s, t, d = r['student'], r['teacher'], r['distill']
+        probe = (f'{1000 * d["probe_time"]:.0f} / {d["probe_interval"]}'
+                 if 'probe_time' in d else 'off')
+        lines.append(f'| `{osp.basename(d["config"])}` | {1000 * s["time"]:.0f} | '
+                     f'{1000 * t["time"]:.0f} | {1000 * d["time"]:.0f} | '
+                     f'{1000 * d["loss_time"]:.0f} ({100 * d["loss_time"] / d["time"]:.0f}%) | '
+                     f'{probe} | {r["summary"]["ratio"]:.2f} | {s["peak_mb"]:.0f} / '
+                     f'{t["peak_mb"]:.0f} / {d["peak_mb"]:.0f} |')
+    if isinstance(data, dict):
+        lines += [
+            '', f'- {data["date"]}, {data["machine"]}: `{data["command"]}`; '
+            f'[{name}.json]({rel}{RESULTS_DIR}/benchmark/{name}.json)'
+        ]
+    return '\n'.join(lines)
 
 
 def render(name: str, root: str, runs: Dict[str, dict], entries: List[dict],
@@ -201,40 +244,68 @@ def render(name: str, root: str, runs: Dict[str, dict], entries: List[dict],
                 provenance(runs, names).replace('{rel}', rel))
     if name.startswith('choose-'):
         names = mini_runs_of(entries, student=PAIRS[name[len('choose-'):]])
-        names += sorted(n for n, r in runs.items() if r.get('matched') and
-                        osp.basename(r['matched'].get('config', '')).startswith(
-                            osp.splitext(osp.basename(PAIRS[name[len('choose-'):]]))[0]))
+        names += sorted(
+            n for n, r in runs.items()
+            if r.get('matched') and osp.basename(r['matched'].get('config', '')).startswith(
+                osp.splitext(osp.basename(PAIRS[name[len('choose-'):]]))[0]))
         return (teacher_line(runs, names) + choose_table(runs, names) + '\n\n' +
                 provenance(runs, names).replace('{rel}', rel))
     if name == 'methods':
         return methods_table(runs, entries)
+    if name.startswith('runs-'):
+        names = mini_runs_of(entries, student=PAIRS[name[len('runs-'):]])
+        return (teacher_line(runs, names) + mini_table(runs, names) + '\n\n' +
+                provenance(runs, names).replace('{rel}', rel))
+    if name.startswith('bench-'):
+        return bench_table(root, name[len('bench-'):], rel)
     if name.startswith('file-'):
         data = load_file(root, name[len('file-'):] + '.json')
         if data is None:
             return None
-        file_runs = {r['run']: dict(r, date=data['date'], machine=data.get('machine'),
-                                    command=data.get('command'), source=data.get('source'),
-                                    file=osp.join(RESULTS_DIR, name[len('file-'):] + '.json'))
-                     for r in data['results']}
+        file_runs = {
+            r['run']:
+            dict(
+                r,
+                date=data['date'],
+                machine=data.get('machine'),
+                command=data.get('command'),
+                source=data.get('source'),
+                file=osp.join(RESULTS_DIR, name[len('file-'):] + '.json'))
+            for r in data['results']
+        }
         names = list(file_runs)
         return (teacher_line(file_runs, names) + mini_table(file_runs, names) + '\n\n' +
                 provenance(file_runs, names).replace('{rel}', rel))
     return None
 
 
-FOLDER_NAMES = {'fgd': 'FGD', 'cwd': 'CWD', 'ld': 'LD', 'yolov3_kd': 'YOLOv3 KD',
-                'ppyoloe_kd': 'PP-YOLOE+ KD', 'pkd': 'PKD', 'mgd': 'MGD', 'fbkd': 'FBKD',
-                'crosskd': 'CrossKD', 'bckd': 'BCKD', 'rtmdet_kd': 'RTMDet KD'}
+FOLDER_NAMES = {
+    'fgd': 'FGD',
+    'cwd': 'CWD',
+    'ld': 'LD',
+    'yolov3_kd': 'YOLOv3 KD',
+    'ppyoloe_kd': 'PP-YOLOE+ KD',
+    'pkd': 'PKD',
+    'mgd': 'MGD',
+    'fbkd': 'FBKD',
+    'crosskd': 'CrossKD',
+    'bckd': 'BCKD',
+    'rtmdet_kd': 'RTMDet KD'
+}
 
 
 def methods_table(runs: Dict[str, dict], entries: List[dict]) -> str:
     """One line per method: its first COCO pair (published student -> distilled), its
     recipe's mini gain with the spread and seeds, its README."""
-    lines = ['| method | COCO pair (first of its folder) | published, student -> distilled | '
-             'mini recipe: gain mAP (seeds) | README |', '|---|---|---|---|---|']
+    lines = [
+        '| method | COCO pair (first of its folder) | published, student -> distilled | '
+        'mini recipe: gain mAP (seeds) | README |', '|---|---|---|---|---|'
+    ]
     for folder, title in FOLDER_NAMES.items():
-        coco = [e for e in entries if e['folder'] == folder and
-                not (e.get('Metadata') or {}).get('Report')]
+        coco = [
+            e for e in entries
+            if e['folder'] == folder and not (e.get('Metadata') or {}).get('Report')
+        ]
         minis = mini_runs_of(entries, folder=folder)
         first = coco[0] if coco else None
         pub = ''
@@ -259,14 +330,21 @@ def results_block(rec: dict) -> str:
     figures and where, when and how they were measured."""
     ds = (rec.get('datasets') or [{}])[0]
     images = f' ({ds["images"]} val images)' if ds.get('images') else ''
-    metrics = {'box AP': rec.get('distilled_map'), 'student box AP': rec.get('student_map'),
-               'teacher box AP': rec.get('teacher_map'), 'gain': rec.get('gain'),
-               'gain sd': rec.get('gain_sd'), 'gain / SE': rec.get('gain_over_se'),
-               'seeds': seeds_of(rec) or None,
-               'distillation share of gradient': rec.get('distill_share'),
-               'step cost ratio': (rec.get('cost') or {}).get('ratio')}
-    lines = ['  Results:', '  - Task: Object Detection',
-             f'    Dataset: {ds.get("name", "the mini dataset")}{images}', '    Metrics:']
+    metrics = {
+        'box AP': rec.get('distilled_map'),
+        'student box AP': rec.get('student_map'),
+        'teacher box AP': rec.get('teacher_map'),
+        'gain': rec.get('gain'),
+        'gain sd': rec.get('gain_sd'),
+        'gain / SE': rec.get('gain_over_se'),
+        'seeds': seeds_of(rec) or None,
+        'distillation share of gradient': rec.get('distill_share'),
+        'step cost ratio': (rec.get('cost') or {}).get('ratio')
+    }
+    lines = [
+        '  Results:', '  - Task: Object Detection',
+        f'    Dataset: {ds.get("name", "the mini dataset")}{images}', '    Metrics:'
+    ]
     for k, v in metrics.items():
         if v is not None:
             lines.append(f'      {k}: {round(v, 3) if isinstance(v, float) else v}')
@@ -305,7 +383,8 @@ def documents(root: str = '.') -> List[str]:
     return files
 
 
-def regenerate(root: str = '.', write: bool = False,
+def regenerate(root: str = '.',
+               write: bool = False,
                report: Callable[[str], None] = print) -> List[str]:
     """Regenerate every marked table and every metafile ``Results`` block; the files that
     differ (written when ``write``)."""

@@ -104,9 +104,11 @@ def preset_from_pair(pair: str, work_root: str) -> dict:
     for key in DISTILL_ONLY_KEYS:
         student.pop(key, None)
     # the balance hook is the distillation's (tools/train.py adds it to distillation configs)
-    hooks = [h for h in student.get('custom_hooks') or []
-             if h.get('type') not in ('DistillBalanceHook', 'mmrazor.StopDistillHook',
-                                      'StopDistillHook')]
+    hooks = [
+        h for h in student.get('custom_hooks') or []
+        if h.get('type') not in ('DistillBalanceHook', 'mmrazor.StopDistillHook',
+                                 'StopDistillHook')
+    ]
     if 'custom_hooks' in student:
         student.custom_hooks = hooks
     key = student_key(student.to_dict())
@@ -118,5 +120,5 @@ def preset_from_pair(pair: str, work_root: str) -> dict:
     url = ckpt and ckpt.startswith(('http://', 'https://'))
     if ckpt and not (url or osp.isfile(ckpt)):
         ckpt = None  # not there yet: the report trains the teacher config
-    return dict(teacher=teacher_file, student=path, distill=[pair], teacher_ckpt=ckpt,
-                builtin=False)
+    return dict(
+        teacher=teacher_file, student=path, distill=[pair], teacher_ckpt=ckpt, builtin=False)

@@ -11,13 +11,11 @@ import time
 from datetime import date
 from typing import Dict, List, Optional
 
-from .presets import (CONFIG_LOCK, config_name, load_presets, preset_from_pair, repo_file,
-                      user_file)
+from .presets import CONFIG_LOCK, config_name, load_presets, preset_from_pair, repo_file, user_file
 from .runs import (Runs, builtin_run_dir, last_checkpoint, max_epochs, pair_run_dir, resolve,
                    student_run_dir, teacher_eval_dir, wall_time)
 from .stats import gain_over_se_value, run_balance, teacher_margin
-from .tables import (GAIN_METRICS, balance_table, caption, choose_table, gain_table,
-                     margin_lines)
+from .tables import GAIN_METRICS, balance_table, caption, choose_table, gain_table, margin_lines
 
 RESULTS = 'results.json'
 
@@ -162,7 +160,9 @@ class Report:
         self.cost_rows = None
         if args.cost:
             with open(user_file(args.cost)) as f:
-                self.cost_rows = {config_name(r['distill']['config']): r for r in json.load(f)}
+                data = json.load(f)
+            rows = data['rows'] if isinstance(data, dict) else data
+            self.cost_rows = {config_name(r['distill']['config']): r for r in rows}
         self._runner = dict(trainer=trainer, evaluator=evaluator)
 
     # -- where --------------------------------------------------------------------------
@@ -193,8 +193,10 @@ class Report:
         if not (self.args.compute_matched and self.cost_rows):
             return None
         student = self.presets[method]['student']
-        configs = [config_name(c) for m in self.methods if self.presets[m]['student'] == student
-                   for c in self.presets[m]['distill']]
+        configs = [
+            config_name(c) for m in self.methods if self.presets[m]['student'] == student
+            for c in self.presets[m]['distill']
+        ]
         rows = [self.cost_rows[c] for c in configs if c in self.cost_rows]
         if not rows:
             return None
@@ -202,8 +204,8 @@ class Report:
         cfg = _load(student)
         base = cfg.train_cfg.max_epochs
         epochs = max(base, round(base * factor))
-        path = osp.abspath(osp.join(self.args.work_root, 'students',
-                                    f'{config_name(student)}_{epochs}e.py'))
+        path = osp.abspath(
+            osp.join(self.args.work_root, 'students', f'{config_name(student)}_{epochs}e.py'))
         os.makedirs(osp.dirname(path), exist_ok=True)
         scaled_schedule(cfg, factor, epochs).dump(path)
         return dict(config=path, epochs=epochs, base_epochs=base, factor=factor)
@@ -223,8 +225,8 @@ class Report:
         else:
             t_dir = osp.join(args.work_root, config_name(preset['teacher']))
             if args.retrain_teacher and not args.no_train and t_dir not in runs.futures:
-                for f in [f for f in os.listdir(t_dir) if f.startswith('epoch_')] if osp.isdir(
-                        t_dir) else []:
+                for f in [f for f in os.listdir(t_dir)
+                          if f.startswith('epoch_')] if osp.isdir(t_dir) else []:
                     os.remove(osp.join(t_dir, f))
             teacher = runs.train(t_dir, preset['teacher'], label, extra, args.no_train)
         result = dict(method=method, teacher_dir=t_dir, seeds={}, matched=None)
@@ -282,8 +284,10 @@ class Report:
         for r in results:
             preset = self.presets[r['method']]
             teacher = 100 * r['teacher']['bbox_mAP'] if r.get('teacher') else None
-            students = [100 * runs['student'][1]['bbox_mAP'] for runs in r['seeds'].values()
-                        if runs['student'][1]]
+            students = [
+                100 * runs['student'][1]['bbox_mAP'] for runs in r['seeds'].values()
+                if runs['student'][1]
+            ]
             margin = teacher_margin(teacher, students)
             cfgs = [(c, config_name(c)) for c in preset['distill']]
             prediction = {}
@@ -295,10 +299,21 @@ class Report:
             if r.get('matched'):
                 rows.append(('matched', config_name(r['matched']['config']), (False, [])))
             for key, name, (pred_level, inherits) in rows:
-                st = dict(method=r['method'], name=name, config=key, teacher=teacher,
-                          margin=margin, prediction_level=pred_level, inherits=inherits,
-                          student=[], distilled=[], walls=[], balance=[], per_seed={},
-                          gains={m: [] for m in GAIN_METRICS})
+                st = dict(
+                    method=r['method'],
+                    name=name,
+                    config=key,
+                    teacher=teacher,
+                    margin=margin,
+                    prediction_level=pred_level,
+                    inherits=inherits,
+                    student=[],
+                    distilled=[],
+                    walls=[],
+                    balance=[],
+                    per_seed={},
+                    gains={m: []
+                           for m in GAIN_METRICS})
                 if key == 'matched':
                     st['matched'] = r['matched']
                 for seed, runs in r['seeds'].items():
@@ -318,10 +333,11 @@ class Report:
                         st['balance'].append(run_balance(d_dir))
                 c = (self.cost_rows or {}).get(name)
                 if c:
-                    st['cost'] = dict(ratio=c['summary']['ratio'],
-                                      distill_peak_mb=c['distill']['peak_mb'],
-                                      student_peak_mb=c['student']['peak_mb'],
-                                      step_time_ratio=c['distill']['time'] / c['student']['time'])
+                    st['cost'] = dict(
+                        ratio=c['summary']['ratio'],
+                        distill_peak_mb=c['distill']['peak_mb'],
+                        student_peak_mb=c['student']['peak_mb'],
+                        step_time_ratio=c['distill']['time'] / c['student']['time'])
                 if st['student']:
                     out.append(st)
         return out
@@ -359,27 +375,45 @@ class Report:
         for st in stats:
             g = st['gains']['bbox_mAP']
             bal = [b for b in st['balance'] if b['distill'] is not None]
-            records.append(dict(
-                method=st['method'], run=st['name'], config=st['config'],
-                teacher_map=st['teacher'], margin=st['margin'],
-                prediction_level=st['prediction_level'], inherits=st['inherits'],
-                seeds={str(k): dict(student_map=100 * v['student']['bbox_mAP'],
-                                    distilled_map=100 * v['distilled']['bbox_mAP'])
-                       for k, v in st['per_seed'].items()},
-                student_map=statistics.mean(st['student']),
-                distilled_map=statistics.mean(st['distilled']),
-                gain=statistics.mean(g), gain_sd=statistics.stdev(g) if len(g) > 1 else None,
-                gain_over_se=gain_over_se_value(g),
-                gains={m: statistics.mean(v) for m, v in st['gains'].items() if v},
-                distill_share=(statistics.mean(b['distill'] for b in bal) if bal else None),
-                terms={t: statistics.mean(b['terms'].get(t, 0.) for b in bal)
-                       for t in (bal[0]['terms'] if bal else {})},
-                cos=(statistics.mean(b['cos'] for b in bal if b['cos'] is not None)
-                     if any(b['cos'] is not None for b in bal) else None),
-                clipped=(statistics.mean(b['clipped'] for b in bal if b['clipped'] is not None)
-                         if any(b['clipped'] is not None for b in bal) else None),
-                cost=st.get('cost'), matched=st.get('matched'),
-                wall_min=statistics.mean(st['walls']) if st['walls'] else None))
+            records.append(
+                dict(
+                    method=st['method'],
+                    run=st['name'],
+                    config=st['config'],
+                    teacher_map=st['teacher'],
+                    margin=st['margin'],
+                    prediction_level=st['prediction_level'],
+                    inherits=st['inherits'],
+                    seeds={
+                        str(k):
+                        dict(
+                            student_map=100 * v['student']['bbox_mAP'],
+                            distilled_map=100 * v['distilled']['bbox_mAP'])
+                        for k, v in st['per_seed'].items()
+                    },
+                    student_map=statistics.mean(st['student']),
+                    distilled_map=statistics.mean(st['distilled']),
+                    gain=statistics.mean(g),
+                    gain_sd=statistics.stdev(g) if len(g) > 1 else None,
+                    gain_over_se=gain_over_se_value(g),
+                    gains={
+                        m: statistics.mean(v)
+                        for m, v in st['gains'].items() if v
+                    },
+                    distill_share=(statistics.mean(b['distill'] for b in bal) if bal else None),
+                    terms={
+                        t: statistics.mean(b['terms'].get(t, 0.) for b in bal)
+                        for t in (bal[0]['terms'] if bal else {})
+                    },
+                    cos=(statistics.mean(b['cos'] for b in bal
+                                         if b['cos'] is not None) if any(b['cos'] is not None
+                                                                         for b in bal) else None),
+                    clipped=(statistics.mean(b['clipped'] for b in bal
+                                             if b['clipped'] is not None) if any(
+                                                 b['clipped'] is not None for b in bal) else None),
+                    cost=st.get('cost'),
+                    matched=st.get('matched'),
+                    wall_min=statistics.mean(st['walls']) if st['walls'] else None))
         return dict(
             date=date.today().isoformat(),
             machine=(f'{platform.machine()}, {os.cpu_count()} CPU cores, torch '
@@ -416,8 +450,8 @@ class Report:
                     runs.get(first, (None, None))[1]:
                 columns = [('teacher', repo_file(preset['teacher']), r['teacher_ckpt']),
                            ('student', repo_file(preset['student']), runs['student'][0]),
-                           (first.replace('_mini', ''), repo_file(preset['distill'][0]),
-                            runs[first][0])]
+                           (first.replace('_mini',
+                                          ''), repo_file(preset['distill'][0]), runs[first][0])]
                 detection_grid(r['method'], columns,
                                _load(preset['student']).val_dataloader.dataset,
                                osp.join(out, f'grid_{r["method"]}.png'), self.args.grid_images,

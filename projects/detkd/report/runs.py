@@ -39,7 +39,6 @@ FINAL = 'report_final.json'  # a run's final evaluation, as the report found it
 _PROGRESS = re.compile(r'Epoch\(train\)\s*\[(\d+)\]\[\s*(\d+)/(\d+)\].*?eta: (\S+)')
 _LOG_TIME = re.compile(r'^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)')
 
-
 # -- where the runs go ---------------------------------------------------------------------
 
 
@@ -47,7 +46,10 @@ def method_dir(work_root: str, method: str) -> str:
     return osp.join(work_root, 'demo' if method == 'fgd' else f'demo_{method}')
 
 
-def builtin_run_dir(work_root: str, method: str, seed: int, config: str,
+def builtin_run_dir(work_root: str,
+                    method: str,
+                    seed: int,
+                    config: str,
                     runs_dir: Optional[str] = None) -> str:
     base = runs_dir or method_dir(work_root, method)
     return osp.join(base, config_name(config)) if seed == 0 else osp.join(
@@ -137,11 +139,16 @@ def _no_detections(work_dir: str) -> Optional[dict]:
     no metric, only "The testing results of the whole dataset is empty"): every metric 0,
     recorded as its final evaluation with ``no_detections``; None for any other run."""
     out = osp.join(work_dir, 'report_train.out')
-    if not (osp.isfile(out) and 'testing results of the whole dataset is empty' in open(
-            out).read()):
+    if not (osp.isfile(out)
+            and 'testing results of the whole dataset is empty' in open(out).read()):
         return None
-    metrics = dict({m: 0.0 for m in ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s',
-                                     'bbox_mAP_m', 'bbox_mAP_l')}, no_detections=True)
+    metrics = dict(
+        {
+            m: 0.0
+            for m in ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m',
+                      'bbox_mAP_l')
+        },
+        no_detections=True)
     with open(osp.join(work_dir, FINAL), 'w') as f:
         json.dump(metrics, f)
     print(f'[no detections] {work_dir}: its final evaluation found no box (mAP 0)', flush=True)
@@ -190,8 +197,11 @@ def train(config: str, work_dir: str, label: str, extra=(), no_train=False) -> O
     if ckpt and checkpoint_epoch(ckpt) >= epochs:
         # trained to the end, stopped before its evaluation was logged: evaluate, no retraining
         return evaluate(config, ckpt, work_dir, label, extra)
-    cmd = [sys.executable, osp.join(TOOLS, 'train.py'), repo_file(config), '--work-dir', work_dir,
-           *extra]
+    cmd = [
+        sys.executable,
+        osp.join(TOOLS, 'train.py'),
+        repo_file(config), '--work-dir', work_dir, *extra
+    ]
     if ckpt:  # this checkpoint, not the work dir's last_checkpoint, which may be cut short
         cmd += ['--resume', ckpt]
     print(f'[{"resume" if ckpt else "start"}] {label}: ' + ' '.join(cmd), flush=True)
@@ -206,7 +216,11 @@ def train(config: str, work_dir: str, label: str, extra=(), no_train=False) -> O
     return metrics
 
 
-def evaluate(config: str, ckpt: str, work_dir: str, label: str, extra=(),
+def evaluate(config: str,
+             ckpt: str,
+             work_dir: str,
+             label: str,
+             extra=(),
              no_train=False) -> Optional[dict]:
     """The checkpoint's COCO metrics with tools/test.py, recorded in ``work_dir`` (``FINAL``)
     and reused from there."""
@@ -222,8 +236,11 @@ def evaluate(config: str, ckpt: str, work_dir: str, label: str, extra=(),
     os.makedirs(work_dir, exist_ok=True)
     t0 = time.time()
     eval_dir = osp.join(work_dir, 'final_eval')
-    cmd = [sys.executable, osp.join(TOOLS, 'test.py'), repo_file(config), ckpt, '--work-dir',
-           eval_dir, *extra]
+    cmd = [
+        sys.executable,
+        osp.join(TOOLS, 'test.py'),
+        repo_file(config), ckpt, '--work-dir', eval_dir, *extra
+    ]
     print(f'[evaluate] {label}: ' + ' '.join(cmd), flush=True)
     _run(cmd, work_dir, label, 0)
     metrics = read_logged_metrics(eval_dir)

@@ -89,6 +89,11 @@ def teacher_margin(teacher_map: Optional[float], students: List[float]) -> Optio
     margin = teacher_map - mean
     thr = margin_threshold(students)
     ahead = (margin > thr) if thr is not None else (False if margin <= 0 else None)
-    return dict(teacher=teacher_map, student=mean,
-                student_sd=statistics.stdev(students) if len(students) > 1 else None,
-                seeds=len(students), margin=margin, threshold=thr, ahead=ahead)
+    return dict(
+        teacher=teacher_map,
+        student=mean,
+        student_sd=statistics.stdev(students) if len(students) > 1 else None,
+        seeds=len(students),
+        margin=margin,
+        threshold=thr,
+        ahead=ahead)

@@ -14,8 +14,8 @@ def _avg(values):
 
 def caption(datasets: List[dict], seeds) -> str:
     """What was evaluated and how the gains read: the val sets of the runs (name, images)."""
-    where = '; '.join(f'{d["name"]} ({d["images"]} val images)' if d.get('images') else
-                      d['name'] for d in datasets)
+    where = '; '.join(f'{d["name"]} ({d["images"]} val images)' if d.get('images') else d['name']
+                      for d in datasets)
     return (f'COCO box AP x100 on {where}; gain = distilled - student alone, seeds '
             f'{list(seeds)}' + (' (mean ± sample std)' if len(seeds) > 1 else ''))
 
@@ -49,8 +49,8 @@ def margin_lines(stats: List[dict]) -> str:
             lines.append(
                 f'  WARNING: {method} imitates the teacher\'s predictions (its teacher runs its '
                 f'head), but the teacher is not ahead of the student alone (margin '
-                f'{m["margin"]:+.1f}' + (f', threshold {m["threshold"]:.1f}' if m['threshold']
-                                          is not None else '') +
+                f'{m["margin"]:+.1f}' +
+                (f', threshold {m["threshold"]:.1f}' if m['threshold'] is not None else '') +
                 '): what it gains is not shown to be the teacher\'s knowledge. Train the '
                 'teacher longer or take a larger one, or compare feature methods.')
     return '\n'.join(lines)
@@ -91,8 +91,9 @@ def balance_table(stats: List[dict]) -> str:
         terms = {t: [b['terms'].get(t, 0.) for b in runs] for t in runs[0]['terms']}
         groups = {g: [b['groups'].get(g) for b in runs] for g in runs[0]['groups']}
         cos = [b['cos'] for b in runs if b['cos'] is not None]
-        lines.append(f'| `{st["name"]}` | ' + ', '.join(f'{t} {pct(v)}' for t, v in terms.items()) +
-                     ' | ' + ', '.join(f'{g} {pct(v)}' for g, v in groups.items()) + ' | ' +
+        lines.append(f'| `{st["name"]}` | ' + ', '.join(f'{t} {pct(v)}'
+                                                        for t, v in terms.items()) + ' | ' +
+                     ', '.join(f'{g} {pct(v)}' for g, v in groups.items()) + ' | ' +
                      (f'{statistics.mean(cos):+.2f}' if cos else '') + ' | ' +
                      f'{pct([b["clipped"] for b in runs])} |')
     return '\n'.join(lines)

@@ -9,7 +9,7 @@ from .yolov3_kd import YOLOv3DistillLoss
 
 __all__ = [
     'BCKDClsLoss', 'BCKDLocLoss', 'BoxKDLoss', 'CenternessKDLoss', 'DistributionKDLoss',
-    'QualityFocalKDLoss', 'FGDLoss', 'LDClsKDLoss', 'LDKLLoss', 'LDMainLoss', 'LDVLRLoss', 'PPYOLOELogitsLoss',
-    'YOLOv3DistillLoss', 'ppyoloe_box_distill', 'ppyoloe_cls_distill', 'ppyoloe_dfl_distill',
-    'ppyoloe_kd_distill', 'vlr_region'
+    'QualityFocalKDLoss', 'FGDLoss', 'LDClsKDLoss', 'LDKLLoss', 'LDMainLoss', 'LDVLRLoss',
+    'PPYOLOELogitsLoss', 'YOLOv3DistillLoss', 'ppyoloe_box_distill', 'ppyoloe_cls_distill',
+    'ppyoloe_dfl_distill', 'ppyoloe_kd_distill', 'vlr_region'
 ]

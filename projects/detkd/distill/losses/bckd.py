@@ -5,7 +5,8 @@ On the student's own predictions (no cross-head), with ``sigma`` the sigmoid, ``
 weights and ``Z`` the positive count of the student's assignment (``crosskd.py``'s kernels)::
 
     cls  L = 1 * sum_{a,k} lw_a BCE(s_ak, sigma(t_ak)) |sigma(s_ak) - sigma(t_ak)| / Z
-    loc  L = 4 * sum_a g_a (1 - GIoU(dec(s_a), dec(t_a))) / Z,  g_a = lw_a max_k |sigma(t_ak) - sigma(s_ak)|
+    loc  L = 4 * sum_a g_a (1 - GIoU(dec(s_a), dec(t_a))) / Z
+    with g_a = lw_a max_k |sigma(t_ak) - sigma(s_ak)|
 
 the classification as K binary problems against the teacher's sigmoid scores (the detector's
 own protocol, where a softmax KD is not), the localisation as an IoU between the student's and
@@ -25,8 +26,11 @@ class BCKDClsLoss(QualityFocalKDLoss):
     """BCKD's binary classification KD: ``QualityFocalKDLoss`` with the authors' settings
     (weight 1, beta 1, only on the levels with a positive)."""
 
-    def __init__(self, loss_weight: float = 1.0, beta: float = 1.0,
-                 positive_levels_only: bool = True, **kwargs):
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 beta: float = 1.0,
+                 positive_levels_only: bool = True,
+                 **kwargs):
         super().__init__(loss_weight, beta, positive_levels_only=positive_levels_only, **kwargs)
 
 
@@ -36,7 +40,15 @@ class BCKDLocLoss(BoxKDLoss):
     on GFL's decoded distributions, weighted by the class-score gap, only on the levels with a
     positive)."""
 
-    def __init__(self, loss_weight: float = 4.0, decode: str = 'distribution',
-                 weighting: str = 'score_gap', positive_levels_only: bool = True, **kwargs):
-        super().__init__(loss_weight, decode=decode, weighting=weighting,
-                         positive_levels_only=positive_levels_only, **kwargs)
+    def __init__(self,
+                 loss_weight: float = 4.0,
+                 decode: str = 'distribution',
+                 weighting: str = 'score_gap',
+                 positive_levels_only: bool = True,
+                 **kwargs):
+        super().__init__(
+            loss_weight,
+            decode=decode,
+            weighting=weighting,
+            positive_levels_only=positive_levels_only,
+            **kwargs)

@@ -61,8 +61,8 @@ def level_index(maps: Sequence[Tensor], rows: int) -> Tensor:
     per location: ``rows`` over the maps' summed H * W)."""
     sizes = torch.tensor([m.shape[-2] * m.shape[-1] for m in maps], device=maps[0].device)
     per_location = rows // int(sizes.sum())
-    return torch.repeat_interleave(torch.arange(len(maps), device=sizes.device),
-                                   sizes * per_location)
+    return torch.repeat_interleave(
+        torch.arange(len(maps), device=sizes.device), sizes * per_location)
 
 
 def normalizer(avg_factor, device) -> Tensor:
@@ -188,8 +188,9 @@ class QualityFocalKDLoss(_DenseKD):
         flat_labels = None if labels is None else flatten_targets(labels, n)
         if self.positive_levels_only:
             loss = loss * positive_levels(flat_labels, level_index(preds_S, s.size(1)), k)
-        z = (centerness_normalizer(flat_labels, flatten_targets(bbox_targets, n, 4), k)
-             if self.normalizer == 'centerness' else normalizer(avg_factor, loss.device))
+        z = (
+            centerness_normalizer(flat_labels, flatten_targets(bbox_targets, n, 4), k)
+            if self.normalizer == 'centerness' else normalizer(avg_factor, loss.device))
         return self.loss_weight * loss.sum() / z
 
 
@@ -209,7 +210,9 @@ class DistributionKDLoss(_DenseKD):
     ``QualityFocalKDLoss``.
     """
 
-    def __init__(self, loss_weight: float = 4.0, T: float = 1.0,
+    def __init__(self,
+                 loss_weight: float = 4.0,
+                 T: float = 1.0,
                  num_classes: Optional[int] = None):
         super().__init__(loss_weight, num_classes)
         if T <= 0:
@@ -295,8 +298,11 @@ class BoxKDLoss(_DenseKD):
     def configure_from_student(self, student) -> None:
         super().configure_from_student(student)
         head = getattr(student, 'bbox_head', None)
-        need = {'deltas': ('prior_generator', 'bbox_coder'), 'distances': ('prior_generator', ),
-                'distribution': ('prior_generator', 'reg_max')}[self.decode]
+        need = {
+            'deltas': ('prior_generator', 'bbox_coder'),
+            'distances': ('prior_generator', ),
+            'distribution': ('prior_generator', 'reg_max')
+        }[self.decode]
         missing = [a for a in need if not hasattr(head, a)]
         if missing:
             raise ValueError(
@@ -334,7 +340,11 @@ class BoxKDLoss(_DenseKD):
             out.append(boxes)
         return torch.cat(out, dim=1)
 
-    def check_inputs(self, preds_S=None, preds_T=None, teacher_cls=None, student_cls=None,
+    def check_inputs(self,
+                     preds_S=None,
+                     preds_T=None,
+                     teacher_cls=None,
+                     student_cls=None,
                      **kwargs) -> None:
         self._check_levels(
             preds_S=preds_S, preds_T=preds_T, teacher_cls=teacher_cls, student_cls=student_cls)
@@ -377,8 +387,9 @@ class BoxKDLoss(_DenseKD):
         mode = 'giou' if self.loss_type == 'giou' else 'iou'
         iou = bbox_overlaps(b_s, b_t.detach(), mode=mode, is_aligned=True, eps=1e-6)
         loss = 1 - iou if self.loss_type == 'giou' else -iou.clamp(min=1e-6).log()
-        z = (centerness_normalizer(flat_labels, flatten_targets(bbox_targets, n, 4), k)
-             if self.normalizer == 'centerness' else normalizer(avg_factor, loss.device))
+        z = (
+            centerness_normalizer(flat_labels, flatten_targets(bbox_targets, n, 4), k)
+            if self.normalizer == 'centerness' else normalizer(avg_factor, loss.device))
         return self.loss_weight * (v * loss).sum() / z
 
 

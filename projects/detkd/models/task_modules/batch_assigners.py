@@ -12,7 +12,7 @@ Shapes: ``B`` images, ``n`` GT slots per image (padded; ``pad_gt_mask`` (B, n,
 1) is 1 on real boxes), ``L`` anchors over all levels, ``C`` classes. Both
 return a :class:`BatchAssignResult`; background is label ``C``.
 """
-from typing import List, NamedTuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -44,6 +44,40 @@ def points_inside_bboxes(points: Tensor, bboxes: Tensor, eps: float = 1e-9) -> T
     x1, y1, x2, y2 = bboxes.unsqueeze(-1).unbind(2)
     delta = torch.stack([x - x1, y - y1, x2 - x, y2 - y], dim=-1)
     return (delta.min(dim=-1).values > eps).to(bboxes.dtype)
+
+
+def atss_threshold(dist: Tensor,
+                   ious: Tensor,
+                   num_level: Sequence[int],
+                   topk: int,
+                   valid: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
+    """ATSS's candidates and adaptive threshold, per GT (Zhang et al., CVPR 2020).
+
+    ``dist`` and ``ious``: (..., A), the distance of the GT's centre to each anchor's and
+    their IoU, the anchors of every level one level after the other (``num_level`` per
+    level). On each level the min(topk, level size) nearest anchors are the GT's candidates;
+    the threshold is the mean plus the unbiased std of the candidates' IoUs, over the ``valid``
+    candidates only when ``valid`` ((..., A) bool) is given (LD's region: anchors outside the
+    image take no part), whose count is returned too (a std needs two).
+
+    Returns:
+        tuple: candidate indices (..., C) into A, the threshold (..., 1), the valid
+        candidates' count (..., 1) or None.
+    """
+    idxs, start = [], 0
+    for d in dist.split(list(num_level), dim=-1):
+        if d.shape[-1] > 0:
+            idxs.append(d.topk(min(topk, d.shape[-1]), dim=-1, largest=False).indices + start)
+        start += d.shape[-1]
+    idx = torch.cat(idxs, dim=-1)
+    cand = ious.gather(-1, idx)
+    if valid is None:
+        return idx, cand.mean(dim=-1, keepdim=True) + cand.std(dim=-1, keepdim=True), None
+    ok = valid.gather(-1, idx).to(ious.dtype)
+    count = ok.sum(-1, keepdim=True)
+    mean = (cand * ok).sum(-1, keepdim=True) / count.clamp(min=1)
+    var = ((cand - mean).pow(2) * ok).sum(-1, keepdim=True) / (count - 1).clamp(min=1)
+    return idx, mean + var.sqrt(), count
 
 
 def max_iou_gt_mask(ious: Tensor) -> Tensor:
@@ -113,18 +147,9 @@ class BatchATSSAssigner:
         anchor_centers = (anchors[:, :2] + anchors[:, 2:]) / 2
         dist = (gt_centers.unsqueeze(2) - anchor_centers[None, None]).norm(dim=-1)
 
-        is_in_topk, topk_idxs, start = [], [], 0
-        for d in dist.split(num_anchors_list, dim=-1):
-            idx = d.topk(min(self.topk, d.shape[-1]), dim=-1, largest=False).indices
-            topk_idxs.append(idx + start)
-            is_in_topk.append(F.one_hot(idx, d.shape[-1]).sum(dim=-2).to(dist.dtype) * pad_gt_mask)
-            start += d.shape[-1]
-        is_in_topk = torch.cat(is_in_topk, dim=-1)
-        topk_idxs = torch.cat(topk_idxs, dim=-1)
-
+        topk_idxs, threshold, _ = atss_threshold(dist, ious, num_anchors_list, self.topk)
+        is_in_topk = torch.zeros_like(ious).scatter_(-1, topk_idxs, 1.) * pad_gt_mask
         iou_candidates = ious * is_in_topk
-        cand = iou_candidates.gather(-1, topk_idxs)
-        threshold = cand.mean(dim=-1, keepdim=True) + cand.std(dim=-1, keepdim=True)
         is_in_topk = torch.where(iou_candidates > threshold, is_in_topk,
                                  torch.zeros_like(is_in_topk))
         is_in_gts = points_inside_bboxes(anchor_centers, gt_bboxes)
