@@ -234,3 +234,43 @@ def test_mini_rtmdet_pair_keeps_rtmdets_structure(mini_pair):
     switch = [h for h in cfg.custom_hooks if h['type'] == 'PipelineSwitchHook'][0]
     assert switch['switch_epoch'] == 10
     assert not any(t['type'] in ('CachedMosaic', 'CachedMixUp') for t in switch['switch_pipeline'])
+
+
+@pytest.mark.integration
+def test_a_run_resumed_past_the_stop_epoch_trains_the_student_alone(tmp_path):
+    """Two epochs of 4 images, the distillation stopping at epoch 1: trained through, then
+    resumed from the first epoch's checkpoint in a fresh process. Both times the second epoch
+    logs no distillation term (the resumed run stops again before its first epoch) and the
+    first logs them."""
+    import json
+    import os
+    import subprocess
+    import sys
+    opts = [
+        'model.teacher_ckpt=None', 'model.allow_random_teacher=True',
+        'train_dataloader.dataset.indices=4', 'val_dataloader.dataset.indices=2',
+        'train_cfg.max_epochs=2', 'train_cfg.val_interval=2', 'custom_hooks.1.switch_epoch=1',
+        'custom_hooks.2.stop_epoch=1', 'default_hooks.logger.interval=1',
+        'default_hooks.checkpoint.max_keep_ckpts=2'
+    ]
+    work = tmp_path / 'kd'
+    cmd = [sys.executable, 'tools/train.py', 'configs/rtmdet_kd/kd_tiny_rtmdet_s_neck_mini.py',
+           '--work-dir', str(work), '--cfg-options', *opts]
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+
+    def epochs_with_distill_terms():
+        rows = []
+        for path in sorted(work.glob('*/vis_data/scalars.json'))[-1:]:
+            rows = [json.loads(line) for line in open(path)]
+        return {r['epoch']: any(k.startswith('distill.') for k in r) for r in rows
+                if 'epoch' in r}
+
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert epochs_with_distill_terms() == {1: True, 2: False}
+    os.remove(work / 'epoch_2.pth')
+    proc = subprocess.run(cmd + ['--resume', str(work / 'epoch_1.pth')], capture_output=True,
+                          text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'Distillation has been stopped!' in proc.stdout + proc.stderr
+    assert epochs_with_distill_terms() == {2: False}

@@ -44,6 +44,14 @@ def guard_nonfinite(losses: dict, on_nonfinite: str) -> dict:
     return {k: v for k, v in losses.items() if not k.startswith('distill.')}
 
 
+def _forget_distillation_logs() -> None:
+    """After the distillation has stopped, drop its losses from the logged scalars: MMEngine
+    would go on logging their last smoothed values as if they were still computed."""
+    scalars = MessageHub.get_current_instance().log_scalars
+    for key in [k for k in scalars if k.startswith('train/distill.')]:
+        del scalars[key]
+
+
 @MODELS.register_module()
 @MODELS.register_module(name='DetFpnTeacherDistill')  # its name before 0.2, for old configs
 class DetDistill(SingleTeacherDistill):
@@ -182,6 +190,7 @@ class DetDistill(SingleTeacherDistill):
         the student's alone: no teacher, no recorders, no distillation loss."""
         distiller = self.distiller
         if self.distillation_stopped:
+            _forget_distillation_logs()
             losses = add_prefix(self.student(batch_inputs, data_samples, mode='loss'), 'student')
             return self._scaled(losses)
         # deliveries record the teacher's data first, then override the student's

@@ -1,0 +1,65 @@
+"""The documents: every table of measured figures is what `tools/docs/tables.py` generates from
+docs/results/ (and the metafiles' Results blocks too), they describe the software as it is (no
+word about how the work went), and the README reads how-to first."""
+import glob
+import json
+import re
+
+import pytest
+
+from detkd.report.docs import load_runs, regenerate, update_metafile
+
+DOCS = (['README.md'] + sorted(glob.glob('docs/*.md')) + sorted(glob.glob('configs/*/README.md')) +
+        sorted(glob.glob('docs/results/**/*.json', recursive=True)))
+
+
+def test_every_table_is_what_the_results_files_give():
+    changed = regenerate('.', write=False, report=lambda line: None)
+    assert changed == [], ('differs from docs/results (run python tools/docs/tables.py '
+                           f'--write): {changed}')
+
+
+def test_the_results_files_have_their_provenance():
+    for path in glob.glob('docs/results/**/*.json', recursive=True):
+        data = json.load(open(path))
+        if isinstance(data, list):
+            continue
+        for key in ('date', 'machine', 'command'):
+            assert data.get(key), (path, key)
+
+
+def test_a_run_is_its_newest_record(tmp_path):
+    (tmp_path / 'docs' / 'results').mkdir(parents=True)
+    rec = dict(method='m', run='r', gain=1.0, seeds={})
+    for date, gain in (('2026-12-01', 1.0), ('2026-12-05', 2.0)):
+        (tmp_path / 'docs' / 'results' / f'{date}.json').write_text(
+            json.dumps(dict(date=date, machine='x', command='c', results=[dict(rec, gain=gain)])))
+    assert load_runs(str(tmp_path))['r']['gain'] == 2.0
+
+
+def test_metafile_results_blocks_are_replaced_not_repeated():
+    text = ('- Name: a_mini\n  Config: c.py\n  Metadata:\n    Report: a\n'
+            '- Name: coco\n  Config: d.py\n')
+    runs = {'a_mini': dict(date='2026-12-06', machine='m', command='cmd', file='f.json',
+                           distilled_map=30.0, student_map=20.0, gain=10.0, gain_sd=1.0,
+                           seeds={'0': {}, '1': {}})}
+    once = update_metafile(text, runs)
+    assert once.count('Results:') == 1 and 'gain: 10.0' in once
+    assert update_metafile(once, runs) == once
+    assert '- Name: coco\n  Config: d.py\n' in once
+
+
+@pytest.mark.parametrize('path', DOCS)
+def test_documents_say_what_holds_now(path):
+    text = open(path).read()
+    found = re.findall(r'.{0,40}\b(?:session|earlier layout)\b.{0,40}', text, re.I)
+    assert not found, found
+
+
+def test_readme_reads_how_to_first_and_is_short():
+    text = open('README.md').read()
+    assert len(text.splitlines()) <= 250
+    first_table = text.index('<!-- table:')
+    for heading in ('## Install', '## Two commands', '## Train a pair on COCO',
+                    'docs/your_data.md'):
+        assert text.index(heading) < first_table, heading
