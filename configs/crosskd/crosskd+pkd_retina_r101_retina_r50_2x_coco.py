@@ -3,19 +3,10 @@
 # CrossKD terms plus MMRazor's PKDLoss on the 5 FPN outputs, weight 2 (the authors' for this
 # family; their pkd_loss is MMRazor's formula): 39.8 box AP (the authors').
 #   bash tools/dist_train.sh configs/crosskd/crosskd+pkd_retina_r101_retina_r50_2x_coco.py 8
-_base_ = './crosskd_retina_r101_retina_r50_2x_coco.py'
-__levels = range(5)
+_base_ = ['./crosskd_retina_r101_retina_r50_2x_coco.py', '../_base_/distill/plus_pkd.py']
 model = dict(
     distiller=dict(
-        student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
-        teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
+        _base_.pop('plus_pkd'),
         distill_losses={f'loss_pkd_fpn{i}': dict(type='PKDLoss', loss_weight=2)
-                        for i in __levels},
-        loss_forward_mappings={
-            f'loss_pkd_fpn{i}':
-            dict(
-                preds_S=dict(from_student=True, recorder='fpn', data_idx=i),
-                preds_T=dict(from_student=False, recorder='fpn', data_idx=i))
-            for i in __levels
-        }))
+                        for i in range(5)}))
 find_unused_parameters = True
