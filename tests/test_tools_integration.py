@@ -374,7 +374,11 @@ def test_distill_report_trains_resumes_and_reports_gain_over_seeds(python, tmp_p
     ],
                     timeout=900).stdout
     assert '[reuse] my_pair teacher' in mine and mine.count('[start]') == 2
-    assert osp.isfile(osp.join(root, 'pairs', 'my_pair_student.py'))
+    # its student alone in students/ (shared by any pair with the same student), its runs in
+    # <work root>/<pair>/seed<s>
+    (student, ) = glob.glob(osp.join(root, 'students', 'RetinaNet-*.py'))
+    assert osp.isdir(osp.join(root, 'students', osp.basename(student)[:-3], 'seed0'))
+    assert osp.isdir(osp.join(root, 'my_pair', 'seed0'))
     report = open(osp.join(out + '_pair', 'report.md')).read()
     assert len([line for line in report.splitlines() if line.startswith('| my_pair |')]) == 1
     assert osp.getsize(osp.join(out + '_pair', 'grid_my_pair.png')) > 1000
