@@ -280,7 +280,7 @@ class Report:
         method, name, the teacher's mAP and margin, and over the seeds where both runs
         finished the student's and the distilled mAP, the gains (x100, per metric), the wall
         times (min), the balance, the cost when given."""
-        out = []
+        out, matched_done = [], set()
         for r in results:
             preset = self.presets[r['method']]
             teacher = 100 * r['teacher']['bbox_mAP'] if r.get('teacher') else None
@@ -296,8 +296,10 @@ class Report:
                 prediction[name] = (model.get('teacher_forward', 'neck') == 'head',
                                     list(model.get('inherit_teacher') or ()))
             rows = [(name, name, prediction[name]) for _, name in cfgs]
-            if r.get('matched'):
-                rows.append(('matched', config_name(r['matched']['config']), (False, [])))
+            matched = r.get('matched')
+            if matched and matched['config'] not in matched_done:  # once per student
+                matched_done.add(matched['config'])
+                rows.append(('matched', config_name(matched['config']), (False, [])))
             for key, name, (pred_level, inherits) in rows:
                 st = dict(
                     method=r['method'],
