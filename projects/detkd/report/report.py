@@ -11,7 +11,8 @@ import time
 from datetime import date
 from typing import Dict, List, Optional
 
-from .presets import CONFIG_LOCK, config_name, load_presets, preset_from_pair, repo_file, user_file
+from .presets import (CONFIG_LOCK, ROOT, config_name, load_presets, preset_from_pair, repo_file,
+                      user_file)
 from .runs import (Runs, builtin_run_dir, last_checkpoint, max_epochs, pair_run_dir, resolve,
                    student_run_dir, teacher_eval_dir, wall_time)
 from .stats import gain_over_se_value, run_balance, teacher_margin
@@ -131,6 +132,14 @@ def dataset_info(config: str) -> dict:
     name = 'the mini dataset' if ds.type == 'MiniCocoDataset' else \
         f'{ds.get("data_root") or ""}{ds.get("ann_file") or ""}'
     return dict(name=name, images=images, type=ds.type, ann_file=ann)
+
+
+def _tool(path: str) -> str:
+    """The tool as a user types it: ``tools/...`` from the repository (or the package's
+    ``.mim``), else the path from the working directory."""
+    real = osp.realpath(path)
+    root = osp.dirname(osp.realpath(osp.join(ROOT, 'tools')))
+    return osp.relpath(real, root) if real.startswith(root + os.sep) else osp.relpath(path)
 
 
 class Report:
@@ -420,7 +429,8 @@ class Report:
             date=date.today().isoformat(),
             machine=(f'{platform.machine()}, {os.cpu_count()} CPU cores, torch '
                      f'{torch.__version__}, OMP_NUM_THREADS={os.environ.get("OMP_NUM_THREADS")}'),
-            command=' '.join(shlex.quote(a) for a in [osp.relpath(sys.argv[0])] + sys.argv[1:]),
+            command=' '.join(
+                shlex.quote(a) for a in ['python', _tool(sys.argv[0])] + sys.argv[1:]),
             seeds=list(self.args.seeds),
             datasets=self.datasets(),
             results=records)
