@@ -9,7 +9,8 @@ distillation config) is the newest record of it over those files. From them:
 - every mini entry of the metafiles gets a ``Results`` block (its run's figures and where,
   when and how they were measured).
 
-``python tools/docs/tables.py --write`` rewrites both; ``--check`` (a test) fails when a table
+A results file made from finished runs (``distill_report.py --no-train``) may list the commands
+that trained them in ``trained_by``. ``python tools/docs/tables.py --write`` rewrites both; ``--check`` (a test) fails when a table
 or a ``Results`` block differs from what the files give.
 """
 import glob
@@ -157,6 +158,9 @@ def provenance(runs: Dict[str, dict], names: List[str]) -> str:
     lines = []
     for file, r in seen.items():
         how = f'`{r["command"]}`' if r.get('command') else 'command not recorded'
+        if r.get('trained_by'):
+            how = ('trained by ' + '; '.join(f'`{c}`' for c in r['trained_by']) +
+                   f'; the table by {how}')
         src = f' ({r["source"]})' if r.get('source') else ''
         lines.append(f'- {r["date"]}, {r.get("machine") or "machine not recorded"}: {how}{src}; '
                      f'[{osp.basename(file)}]({{rel}}{file})')
