@@ -10,8 +10,9 @@ distillation config) is the newest record of it over those files. From them:
   when and how they were measured).
 
 A results file made from finished runs (``distill_report.py --no-train``) may list the commands
-that trained them in ``trained_by``. ``python tools/docs/tables.py --write`` rewrites both; ``--check`` (a test) fails when a table
-or a ``Results`` block differs from what the files give.
+that trained them in ``trained_by``. ``python tools/docs/tables.py --write`` rewrites both;
+``--check`` (a test) fails when a table or a ``Results`` block differs from what the files
+give.
 """
 import glob
 import json
