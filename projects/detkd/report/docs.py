@@ -395,15 +395,17 @@ def regenerate(root: str = '.',
     differ (written when ``write``)."""
     runs = load_runs(root)
     entries = metafile_entries(root)
-    changed = []
+    changed, missing = [], []
     for path in documents(root):
         text = open(path).read()
         doc_dir = osp.relpath(osp.dirname(path), root)
 
         def fill(m):
             body = render(m.group(2), root, runs, entries, '' if doc_dir == '.' else doc_dir)
-            if body is None:
-                raise ValueError(f'{path}: unknown table {m.group(2)!r}')
+            if body is None:  # an unknown table, or its results file is missing
+                missing.append(f'{osp.relpath(path, root)}: no source for table '
+                               f'{m.group(2)!r}')
+                return m.group(0)
             return m.group(1) + body + '\n' + m.group(4)
 
         new = _TABLE.sub(fill, text)
@@ -425,4 +427,6 @@ def regenerate(root: str = '.',
                     f.write(new)
     for path in changed:
         report(('wrote ' if write else 'differs: ') + osp.relpath(path, root))
-    return changed
+    for line in missing:
+        report(line)
+    return changed + missing
