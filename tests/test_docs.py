@@ -40,9 +40,22 @@ def test_a_run_is_its_newest_record(tmp_path):
 def test_metafile_results_blocks_are_replaced_not_repeated():
     text = ('- Name: a_mini\n  Config: c.py\n  Metadata:\n    Report: a\n'
             '- Name: coco\n  Config: d.py\n')
-    runs = {'a_mini': dict(date='2026-12-06', machine='m', command='cmd', file='f.json',
-                           distilled_map=30.0, student_map=20.0, gain=10.0, gain_sd=1.0,
-                           seeds={'0': {}, '1': {}})}
+    runs = {
+        'a_mini':
+        dict(
+            date='2026-12-06',
+            machine='m',
+            command='cmd',
+            file='f.json',
+            distilled_map=30.0,
+            student_map=20.0,
+            gain=10.0,
+            gain_sd=1.0,
+            seeds={
+                '0': {},
+                '1': {}
+            })
+    }
     once = update_metafile(text, runs)
     assert once.count('Results:') == 1 and 'gain: 10.0' in once
     assert update_metafile(once, runs) == once

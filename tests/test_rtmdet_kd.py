@@ -254,23 +254,25 @@ def test_a_run_resumed_past_the_stop_epoch_trains_the_student_alone(tmp_path):
         'default_hooks.checkpoint.max_keep_ckpts=2'
     ]
     work = tmp_path / 'kd'
-    cmd = [sys.executable, 'tools/train.py', 'configs/rtmdet_kd/kd_tiny_rtmdet_s_neck_mini.py',
-           '--work-dir', str(work), '--cfg-options', *opts]
+    cmd = [
+        sys.executable, 'tools/train.py', 'configs/rtmdet_kd/kd_tiny_rtmdet_s_neck_mini.py',
+        '--work-dir',
+        str(work), '--cfg-options', *opts
+    ]
     env = dict(os.environ, OMP_NUM_THREADS='1')
 
     def epochs_with_distill_terms():
         rows = []
         for path in sorted(work.glob('*/vis_data/scalars.json'))[-1:]:
             rows = [json.loads(line) for line in open(path)]
-        return {r['epoch']: any(k.startswith('distill.') for k in r) for r in rows
-                if 'epoch' in r}
+        return {r['epoch']: any(k.startswith('distill.') for k in r) for r in rows if 'epoch' in r}
 
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert epochs_with_distill_terms() == {1: True, 2: False}
     os.remove(work / 'epoch_2.pth')
-    proc = subprocess.run(cmd + ['--resume', str(work / 'epoch_1.pth')], capture_output=True,
-                          text=True, env=env)
+    proc = subprocess.run(
+        cmd + ['--resume', str(work / 'epoch_1.pth')], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'Distillation has been stopped!' in proc.stdout + proc.stderr
     assert epochs_with_distill_terms() == {2: False}

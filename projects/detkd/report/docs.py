@@ -160,8 +160,8 @@ def provenance(runs: Dict[str, dict], names: List[str]) -> str:
     for file, r in seen.items():
         how = f'`{r["command"]}`' if r.get('command') else 'command not recorded'
         if r.get('trained_by'):
-            how = ('trained by ' + '; '.join(f'`{c}`' for c in r['trained_by']) +
-                   f'; the table by {how}')
+            how = ('trained by ' + '; '.join(f'`{c}`'
+                                             for c in r['trained_by']) + f'; the table by {how}')
         src = f' ({r["source"]})' if r.get('source') else ''
         lines.append(f'- {r["date"]}, {r.get("machine") or "machine not recorded"}: {how}{src}; '
                      f'[{osp.basename(file)}]({{rel}}{file})')
