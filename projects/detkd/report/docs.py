@@ -46,6 +46,7 @@ def load_runs(root: str = '.') -> Dict[str, dict]:
                 machine=data.get('machine'),
                 command=data.get('command'),
                 source=data.get('source'),
+                trained_by=data.get('trained_by'),
                 datasets=data.get('datasets') or [],
                 file=osp.relpath(path, root))
             old = runs.get(rec['run'])
@@ -275,6 +276,7 @@ def render(name: str, root: str, runs: Dict[str, dict], entries: List[dict],
                 machine=data.get('machine'),
                 command=data.get('command'),
                 source=data.get('source'),
+                trained_by=data.get('trained_by'),
                 file=osp.join(RESULTS_DIR, name[len('file-'):] + '.json'))
             for r in data['results']
         }
