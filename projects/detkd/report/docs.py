@@ -164,7 +164,10 @@ def provenance(runs: Dict[str, dict], names: List[str]) -> str:
             how = ('trained by ' + '; '.join(f'`{c}`'
                                              for c in r['trained_by']) + f'; the table by {how}')
         src = f' ({r["source"]})' if r.get('source') else ''
-        lines.append(f'- {r["date"]}, {r.get("machine") or "machine not recorded"}: {how}{src}; '
+        data = ', '.join(f'{d["name"]} ({d["images"]} val images)' for d in r.get('datasets') or []
+                         if d.get('images'))
+        data = f' on {data}' if data else ''
+        lines.append(f'- {r["date"]}{data}, {r.get("machine") or "machine not recorded"}: {how}{src}; '
                      f'[{osp.basename(file)}]({{rel}}{file})')
     return '\n'.join(lines)
 
@@ -277,6 +280,7 @@ def render(name: str, root: str, runs: Dict[str, dict], entries: List[dict],
                 command=data.get('command'),
                 source=data.get('source'),
                 trained_by=data.get('trained_by'),
+                datasets=data.get('datasets') or [],
                 file=osp.join(RESULTS_DIR, name[len('file-'):] + '.json'))
             for r in data['results']
         }
