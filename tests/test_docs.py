@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from detkd.report.docs import load_runs, regenerate, update_metafile
+from detkd.report.docs import choose_table, latest_costs, load_runs, regenerate, update_metafile
 
 DOCS = (['README.md'] + sorted(glob.glob('docs/*.md')) + sorted(glob.glob('configs/*/README.md')) +
         sorted(glob.glob('docs/results/**/*.json', recursive=True)))
@@ -35,6 +35,31 @@ def test_a_run_is_its_newest_record(tmp_path):
         (tmp_path / 'docs' / 'results' / f'{date}.json').write_text(
             json.dumps(dict(date=date, machine='x', command='c', results=[dict(rec, gain=gain)])))
     assert load_runs(str(tmp_path))['r']['gain'] == 2.0
+
+
+def test_a_cost_is_its_configs_newest_benchmark_in_every_table(tmp_path):
+    bench = tmp_path / 'docs' / 'results' / 'benchmark'
+    bench.mkdir(parents=True)
+
+    def row(ratio, peak):
+        return dict(
+            student=dict(time=1.0, peak_mb=100.0),
+            distill=dict(config='configs/a/a_mini.py', time=ratio, peak_mb=peak),
+            summary=dict(ratio=ratio))
+
+    for date, ratio, peak in (('2026-12-01', 1.5, 300.0), ('2026-12-06', 1.2, 200.0)):
+        (bench / f'{date}.json').write_text(
+            json.dumps(dict(date=date, machine='x', command='c', rows=[row(ratio, peak)])))
+    costs = latest_costs(str(tmp_path))
+    assert costs['a_mini']['ratio'] == 1.2 and costs['a_mini']['date'] == '2026-12-06'
+    # the results file's own (older) cost gives way to the newest benchmark
+    rec = dict(run='a_mini', date='2026-12-01', gain=1.0, seeds={'0': {}},
+               cost=dict(ratio=1.5, distill_peak_mb=300, student_peak_mb=100))
+    row_line = choose_table({'a_mini': rec}, ['a_mini'], costs).splitlines()[-1]
+    assert '| 1.20 | 200 / 100 |' in row_line and '1.50' not in row_line
+    text = '- Name: a_mini\n  Config: c.py\n  Metadata:\n    Report: a\n'
+    block = update_metafile(text, {'a_mini': dict(rec, file='f.json')}, costs)
+    assert 'step cost ratio: 1.2\n' in block
 
 
 def test_metafile_results_blocks_are_replaced_not_repeated():

@@ -123,9 +123,33 @@ def mini_table(runs: Dict[str, dict], names: List[str]) -> str:
     return '\n'.join(lines)
 
 
-def choose_table(runs: Dict[str, dict], names: List[str]) -> str:
+def latest_costs(root: str) -> Dict[str, dict]:
+    """``config name -> cost``: each config's newest measurement over the benchmark files
+    (``docs/results/benchmark/*.json``), so that a cost reads the same in every table."""
+    costs = {}
+    for path in sorted(glob.glob(osp.join(root, RESULTS_DIR, 'benchmark', '*.json'))):
+        with open(path) as f:
+            data = json.load(f)
+        if not isinstance(data, dict):
+            continue
+        for row in data['rows']:
+            name = osp.splitext(osp.basename(row['distill']['config']))[0]
+            old = costs.get(name)
+            if old is None or data['date'] >= old['date']:
+                costs[name] = dict(
+                    ratio=row['summary']['ratio'],
+                    distill_peak_mb=row['distill']['peak_mb'],
+                    student_peak_mb=row['student']['peak_mb'],
+                    date=data['date'],
+                    file=osp.relpath(path, root))
+    return costs
+
+
+def choose_table(runs: Dict[str, dict], names: List[str], costs: Optional[dict] = None) -> str:
     """The table to choose by for one pair: gain, gain / SE, gradient share, step cost ratio
-    and peak memory per run; the compute-matched student as a row of its own."""
+    and peak memory per run (the newest benchmark of its config in ``costs``, else the cost
+    its results file gives); the compute-matched student as a row of its own."""
+    costs = costs or {}
     lines = [
         '| run | inherits | student mAP | distilled mAP | gain mAP | gain / SE | '
         'distill. share of gradient | step cost ratio | peak MB distill / student | '
@@ -135,7 +159,7 @@ def choose_table(runs: Dict[str, dict], names: List[str]) -> str:
         r = runs.get(name)
         if r is None:
             continue
-        c = r.get('cost') or {}
+        c = costs.get(name) or r.get('cost') or {}
         ratio = _f(c.get('ratio'), '{:.2f}')
         peak = (f'{c["distill_peak_mb"]:.0f} / {c["student_peak_mb"]:.0f}'
                 if c.get('distill_peak_mb') and c.get('student_peak_mb') else '')
@@ -257,8 +281,12 @@ def render(name: str, root: str, runs: Dict[str, dict], entries: List[dict],
             n for n, r in runs.items()
             if r.get('matched') and osp.basename(r['matched'].get('config', '')).startswith(
                 osp.splitext(osp.basename(PAIRS[name[len('choose-'):]]))[0]))
-        return (teacher_line(runs, names) + choose_table(runs, names) + '\n\n' +
-                provenance(runs, names).replace('{rel}', rel))
+        costs = latest_costs(root)
+        used = sorted({costs[n]['file'] for n in names if n in costs})
+        cost_line = ''.join(f'\n- step cost ratio and peak memory: [{osp.basename(f)}]({{rel}}{f}) '
+                            '([docs/benchmark.md]({rel}docs/benchmark.md))' for f in used)
+        return (teacher_line(runs, names) + choose_table(runs, names, costs) + '\n\n' +
+                (provenance(runs, names) + cost_line).replace('{rel}', rel))
     if name == 'methods':
         return methods_table(runs, entries)
     if name.startswith('runs-'):
@@ -336,9 +364,10 @@ def methods_table(runs: Dict[str, dict], entries: List[dict]) -> str:
 # -- the metafiles' Results ---------------------------------------------------------------------
 
 
-def results_block(rec: dict) -> str:
+def results_block(rec: dict, cost: Optional[dict] = None) -> str:
     """A metafile ``Results`` block (OpenMMLab's: Task, Dataset, Metrics) with the run's
-    figures and where, when and how they were measured."""
+    figures and where, when and how they were measured; ``cost``, its config's newest
+    benchmark, else the cost its results file gives."""
     ds = (rec.get('datasets') or [{}])[0]
     images = f' ({ds["images"]} val images)' if ds.get('images') else ''
     metrics = {
@@ -350,7 +379,7 @@ def results_block(rec: dict) -> str:
         'gain / SE': rec.get('gain_over_se'),
         'seeds': seeds_of(rec) or None,
         'distillation share of gradient': rec.get('distill_share'),
-        'step cost ratio': (rec.get('cost') or {}).get('ratio')
+        'step cost ratio': (cost or rec.get('cost') or {}).get('ratio')
     }
     lines = [
         '  Results:', '  - Task: Object Detection',
@@ -365,9 +394,10 @@ def results_block(rec: dict) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def update_metafile(text: str, runs: Dict[str, dict]) -> str:
+def update_metafile(text: str, runs: Dict[str, dict], costs: Optional[dict] = None) -> str:
     """The metafile with each mini entry's ``Results`` block replaced by its run's (or
-    removed when the run has no record)."""
+    removed when the run has no record); ``costs`` as ``latest_costs`` gives them."""
+    costs = costs or {}
     parts = re.split(r'(?m)^(?=- Name: )', text)
     out = []
     for part in parts:
@@ -380,7 +410,7 @@ def update_metafile(text: str, runs: Dict[str, dict]) -> str:
         body = part if cut < 0 else part[:cut + 1]
         rec = runs.get(m.group(1))
         if rec is not None:
-            body = body.rstrip('\n') + '\n' + results_block(rec)
+            body = body.rstrip('\n') + '\n' + results_block(rec, costs.get(m.group(1)))
         out.append(body)
     return ''.join(out)
 
@@ -425,7 +455,7 @@ def regenerate(root: str = '.',
     for metafile in metafiles:
         path = osp.join(root, metafile)
         text = open(path).read()
-        new = update_metafile(text, runs)
+        new = update_metafile(text, runs, latest_costs(root))
         if new != text:
             changed.append(path)
             if write:
