@@ -53,8 +53,12 @@ def test_a_cost_is_its_configs_newest_benchmark_in_every_table(tmp_path):
     costs = latest_costs(str(tmp_path))
     assert costs['a_mini']['ratio'] == 1.2 and costs['a_mini']['date'] == '2026-12-06'
     # the results file's own (older) cost gives way to the newest benchmark
-    rec = dict(run='a_mini', date='2026-12-01', gain=1.0, seeds={'0': {}},
-               cost=dict(ratio=1.5, distill_peak_mb=300, student_peak_mb=100))
+    rec = dict(
+        run='a_mini',
+        date='2026-12-01',
+        gain=1.0,
+        seeds={'0': {}},
+        cost=dict(ratio=1.5, distill_peak_mb=300, student_peak_mb=100))
     row_line = choose_table({'a_mini': rec}, ['a_mini'], costs).splitlines()[-1]
     assert '| 1.20 | 200 / 100 |' in row_line and '1.50' not in row_line
     text = '- Name: a_mini\n  Config: c.py\n  Metadata:\n    Report: a\n'

@@ -188,10 +188,11 @@ def provenance(runs: Dict[str, dict], names: List[str]) -> str:
             how = ('trained by ' + '; '.join(f'`{c}`'
                                              for c in r['trained_by']) + f'; the table by {how}')
         src = f' ({r["source"]})' if r.get('source') else ''
-        data = ', '.join(f'{d["name"]} ({d["images"]} val images)' for d in r.get('datasets') or []
-                         if d.get('images'))
+        data = ', '.join(f'{d["name"]} ({d["images"]} val images)'
+                         for d in r.get('datasets') or [] if d.get('images'))
         data = f' on {data}' if data else ''
-        lines.append(f'- {r["date"]}{data}, {r.get("machine") or "machine not recorded"}: {how}{src}; '
+        machine = r.get('machine') or 'machine not recorded'
+        lines.append(f'- {r["date"]}{data}, {machine}: {how}{src}; '
                      f'[{osp.basename(file)}]({{rel}}{file})')
     return '\n'.join(lines)
 
@@ -283,8 +284,9 @@ def render(name: str, root: str, runs: Dict[str, dict], entries: List[dict],
                 osp.splitext(osp.basename(PAIRS[name[len('choose-'):]]))[0]))
         costs = latest_costs(root)
         used = sorted({costs[n]['file'] for n in names if n in costs})
-        cost_line = ''.join(f'\n- step cost ratio and peak memory: [{osp.basename(f)}]({{rel}}{f}) '
-                            '([docs/benchmark.md]({rel}docs/benchmark.md))' for f in used)
+        cost_line = ''.join(
+            f'\n- step cost ratio and peak memory: [{osp.basename(f)}]({{rel}}{f}) '
+            '([docs/benchmark.md]({rel}docs/benchmark.md))' for f in used)
         return (teacher_line(runs, names) + choose_table(runs, names, costs) + '\n\n' +
                 (provenance(runs, names) + cost_line).replace('{rel}', rel))
     if name == 'methods':
