@@ -76,4 +76,5 @@ def test_installed_package_reports_a_mini_pair_from_an_empty_directory(
     after = sorted(
         p for p in glob.glob(osp.join(site, '**'), recursive=True) if '__pycache__' not in p)
     assert after == [p for p in before if '__pycache__' not in p]
-    assert osp.isfile(run / 'work_dirs' / 'pairs' / 'cwd_retina_r34_r18_mini_student.py')
+    # a user pair's student alone: in students/, named by its detector and resolved config
+    assert len(glob.glob(str(run / 'work_dirs' / 'students' / 'RetinaNet-*.py'))) == 1

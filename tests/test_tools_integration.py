@@ -443,7 +443,10 @@ def test_benchmark_tool_reports_ratio_losses_and_memory(python, tmp_path):
     table = open(out + '.md').read()
     assert 'ppyoloe_plus_kd_mini.py' in table and 'ratio' in table
     import json
-    (row, ) = json.load(open(out + '.json'))
+    data = json.load(open(out + '.json'))
+    # where, when and how it was measured, with one row per config
+    assert data['date'] and data['machine'] and 'benchmark.py' in data['command']
+    (row, ) = data['rows']
     assert set(row) == {'base', 'student', 'teacher', 'distill', 'summary'}
     d, s, t = row['distill'], row['student'], row['teacher']
     # the ratio distill_report.py --cost puts next to the gains: the table's own figure
