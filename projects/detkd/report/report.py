@@ -423,7 +423,8 @@ class Report:
                                              if b['clipped'] is not None) if any(
                                                  b['clipped'] is not None for b in bal) else None),
                     cost=st.get('cost'),
-                    matched=st.get('matched'),
+                    matched=(dict(st['matched'], config=osp.relpath(st['matched']['config']))
+                             if st.get('matched') else None),
                     wall_min=statistics.mean(st['walls']) if st['walls'] else None))
         return dict(
             date=date.today().isoformat(),
