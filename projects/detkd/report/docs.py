@@ -393,6 +393,8 @@ def results_block(rec: dict, cost: Optional[dict] = None) -> str:
     lines.append(f'    Measured: {json.dumps(rec["date"] + ", " + (rec.get("machine") or ""))}')
     lines.append(f'    Command: {json.dumps(rec.get("command") or "")}')
     lines.append(f'    Results file: {rec["file"]}')
+    if cost and cost.get('file'):
+        lines.append(f'    Step cost from: {cost["file"]}')
     return '\n'.join(lines) + '\n'
 
 
