@@ -203,8 +203,9 @@ def teacher_line(runs, names) -> str:
         return ''
     m = recs[0]['margin']
     sd = f' ± {m["student_sd"]:.1f}' if m.get('student_sd') is not None else ''
+    seeds = f'{m["seeds"]} seed' + ('s' if m['seeds'] != 1 else '')
     return (f'Teacher {m["teacher"]:.1f}, student alone {m["student"]:.1f}{sd} over '
-            f'{m["seeds"]} seeds: the teacher\'s margin {m["margin"]:+.1f}.\n\n')
+            f'{seeds}: the teacher\'s margin {m["margin"]:+.1f}.\n\n')
 
 
 # -- what each marker holds --------------------------------------------------------------------
