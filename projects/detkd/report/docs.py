@@ -28,6 +28,21 @@ _TABLE = re.compile(r'(<!-- table:([\w-]+) -->\n)(.*?)(<!-- /table -->)', re.S)
 # -- the source -------------------------------------------------------------------------------
 
 
+def _records(data: dict, file: str) -> List[dict]:
+    """A results file's records, each with the file's provenance."""
+    return [
+        dict(
+            rec,
+            date=data['date'],
+            machine=data.get('machine'),
+            command=data.get('command'),
+            source=data.get('source'),
+            trained_by=data.get('trained_by'),
+            datasets=data.get('datasets') or [],
+            file=file) for rec in data['results']
+    ]
+
+
 def load_runs(root: str = '.') -> Dict[str, dict]:
     """``run name -> record``: the newest record of each run (by the file's date, then its
     name), each with its file's provenance (``date``, ``machine``, ``command``, ``source``,
@@ -39,16 +54,7 @@ def load_runs(root: str = '.') -> Dict[str, dict]:
             data = json.load(f)
         if 'results' not in data:
             continue
-        for rec in data['results']:
-            rec = dict(
-                rec,
-                date=data['date'],
-                machine=data.get('machine'),
-                command=data.get('command'),
-                source=data.get('source'),
-                trained_by=data.get('trained_by'),
-                datasets=data.get('datasets') or [],
-                file=osp.relpath(path, root))
+        for rec in _records(data, osp.relpath(path, root)):
             old = runs.get(rec['run'])
             if old is None or (rec['date'], rec['file']) >= (old['date'], old['file']):
                 runs[rec['run']] = rec
@@ -268,9 +274,14 @@ def bench_table(root: str, name: str, rel: str) -> Optional[str]:
     return '\n'.join(lines)
 
 
-def render(name: str, root: str, runs: Dict[str, dict], entries: List[dict],
-           doc_dir: str) -> Optional[str]:
-    """The body of table ``name`` (None: an unknown name)."""
+def render(name: str,
+           root: str,
+           runs: Dict[str, dict],
+           entries: List[dict],
+           doc_dir: str,
+           costs: Optional[dict] = None) -> Optional[str]:
+    """The body of table ``name`` (None: an unknown name); ``costs`` as ``latest_costs`` gives
+    them, read once by ``regenerate``."""
     rel = osp.relpath(root, osp.join(root, doc_dir)) + '/' if doc_dir else ''
     rel = '' if rel == './' else rel
     if name.startswith('mini-'):
@@ -283,7 +294,7 @@ def render(name: str, root: str, runs: Dict[str, dict], entries: List[dict],
             n for n, r in runs.items()
             if r.get('matched') and osp.basename(r['matched'].get('config', '')).startswith(
                 osp.splitext(osp.basename(PAIRS[name[len('choose-'):]]))[0]))
-        costs = latest_costs(root)
+        costs = latest_costs(root) if costs is None else costs
         used = sorted({costs[n]['file'] for n in names if n in costs})
         cost_line = ''.join(
             f'\n- step cost ratio and peak memory: [{osp.basename(f)}]({{rel}}{f}) '
@@ -303,17 +314,8 @@ def render(name: str, root: str, runs: Dict[str, dict], entries: List[dict],
         if data is None:
             return None
         file_runs = {
-            r['run']:
-            dict(
-                r,
-                date=data['date'],
-                machine=data.get('machine'),
-                command=data.get('command'),
-                source=data.get('source'),
-                trained_by=data.get('trained_by'),
-                datasets=data.get('datasets') or [],
-                file=osp.join(RESULTS_DIR, name[len('file-'):] + '.json'))
-            for r in data['results']
+            r['run']: r
+            for r in _records(data, osp.join(RESULTS_DIR, name[len('file-'):] + '.json'))
         }
         names = list(file_runs)
         return (teacher_line(file_runs, names) + mini_table(file_runs, names) + '\n\n' +
@@ -436,13 +438,15 @@ def regenerate(root: str = '.',
     differ (written when ``write``)."""
     runs = load_runs(root)
     entries = metafile_entries(root)
+    costs = latest_costs(root)
     changed, missing = [], []
     for path in documents(root):
         text = open(path).read()
         doc_dir = osp.relpath(osp.dirname(path), root)
 
         def fill(m):
-            body = render(m.group(2), root, runs, entries, '' if doc_dir == '.' else doc_dir)
+            body = render(
+                m.group(2), root, runs, entries, '' if doc_dir == '.' else doc_dir, costs)
             if body is None:  # an unknown table, or its results file is missing
                 missing.append(f'{osp.relpath(path, root)}: no source for table '
                                f'{m.group(2)!r}')
@@ -460,7 +464,7 @@ def regenerate(root: str = '.',
     for metafile in metafiles:
         path = osp.join(root, metafile)
         text = open(path).read()
-        new = update_metafile(text, runs, latest_costs(root))
+        new = update_metafile(text, runs, costs)
         if new != text:
             changed.append(path)
             if write:
