@@ -3,7 +3,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 # make test: one pytest worker per core (pytest-xdist), each on one thread, as are the tools
-# the integration tests run (OMP_NUM_THREADS is inherited)
+# the integration tests run (OMP_NUM_THREADS is inherited); tests of one xdist_group share a
+# worker (the two-process gloo runs, one at a time)
 TEST_WORKERS ?= auto
 # make demo DEMO=<preset>: fgd (default), fgd-fcos, fgd-mixed, fgd-faster-rcnn, cwd-retina,
 # cwd-gfl, cwd-faster-rcnn, ld, yolov3, ppyoloe, pkd, pkd-faster-rcnn, pkd-fcos, mgd, fbkd,
@@ -21,11 +22,11 @@ dataset: install
 
 # everything: unit tests and the integration runs of the tools (marked `integration`)
 test: install
-	OMP_NUM_THREADS=1 $(PY) -m pytest tests -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 $(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # the unit tests only, for the edit-test loop
 test-fast: install
-	OMP_NUM_THREADS=1 $(PY) -m pytest tests -n $(TEST_WORKERS) -m "not integration" $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 $(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadgroup -m "not integration" $(PYTEST_ARGS)
 
 # OpenMMLab's lint set, as .pre-commit-config.yaml runs it (settings in setup.cfg)
 lint: install

@@ -1,5 +1,7 @@
 import os
 import os.path as osp
+import random
+import re
 import socket
 import subprocess
 import sys
@@ -10,10 +12,39 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 os.chdir(ROOT)  # configs name data/ and configs/ relative to the repository root, as mmdet's do
 
 
+def _ephemeral_ports():
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            low, high = map(int, f.read().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default
+    return low, high
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+    """A free TCP port for torchrun's master, outside the kernel's ephemeral range.
+
+    gloo's listeners (and every outgoing connection) take ephemeral ports; a master port drawn
+    from that range can be handed to one of them between this call and torchrun's bind, and a
+    stranger's connection to a gloo listener aborts the process that owns it (SIGABRT in
+    gloo's TCP transport). Below the range no process gets a port it did not ask for."""
+    low, _ = _ephemeral_ports()
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12000), low)
+        with socket.socket() as s:
+            try:
+                s.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f'no free TCP port below the ephemeral range (which starts at {low})')
+
+
+# the lines of a failed process's stderr that say why it died, whatever comes after them
+# (torchrun prints its own traceback last, behind the worker's reason)
+_CAUSE = re.compile(r'terminate called|what\(\)|Error|Exception|Aborted|Killed|enforce fail',
+                    re.IGNORECASE)
 
 
 def run_tool(args, env=None, timeout=600, cwd=ROOT):
@@ -23,8 +54,10 @@ def run_tool(args, env=None, timeout=600, cwd=ROOT):
     proc = subprocess.run(
         args, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
+        causes = [line for line in proc.stderr.splitlines() if _CAUSE.search(line)][:40]
         pytest.fail(
             f'{" ".join(map(str, args))} exited {proc.returncode}\n'
+            '--- stderr lines that name a cause ---\n' + '\n'.join(causes) + '\n'
             f'--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n{proc.stderr[-6000:]}')
     return proc
 

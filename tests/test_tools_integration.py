@@ -89,6 +89,7 @@ def test_resume_continues_from_the_last_checkpoint(trained, python):
     assert osp.exists(osp.join(trained, 'epoch_2.pth'))
 
 
+@pytest.mark.xdist_group('gloo')  # the gloo runs one at a time (Makefile: --dist loadgroup)
 def test_dist_train_two_cpu_processes(tmp_path):
     """`bash tools/dist_train.sh CONFIG 2` trains with two gloo processes and evaluates."""
     work_dir = str(tmp_path)
@@ -219,6 +220,7 @@ def test_distill_resume_matches_an_uninterrupted_run(python, tmp_path):
             a['state_dict'][k], b['state_dict'][k], rtol=1e-5, atol=1e-6, msg=k)
 
 
+@pytest.mark.xdist_group('gloo')  # the gloo runs one at a time (Makefile: --dist loadgroup)
 def test_two_process_distillation_matches_one_process_with_the_same_total_batch(python, tmp_path):
     """Distributed parity: from the same initial weights, 2 gloo processes x 2 images and
     1 process x 4 images make the same 4 SGD updates (student and FGD's own parameters).
