@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from detkd.report.docs import choose_table, latest_costs, load_runs, regenerate, update_metafile
+from detkd.report.docs import (choose_table, latest_costs, load_runs, regenerate, teacher_line,
+                               update_metafile)
 
 DOCS = (['README.md'] + sorted(glob.glob('docs/*.md')) + sorted(glob.glob('configs/*/README.md')) +
         sorted(glob.glob('docs/results/**/*.json', recursive=True)))
@@ -64,6 +65,28 @@ def test_a_cost_is_its_configs_newest_benchmark_in_every_table(tmp_path):
     text = '- Name: a_mini\n  Config: c.py\n  Metadata:\n    Report: a\n'
     block = update_metafile(text, {'a_mini': dict(rec, file='f.json')}, costs)
     assert 'step cost ratio: 1.2\n' in block
+
+
+def test_the_teacher_line_holds_for_every_row_under_it():
+    margin = dict(teacher=31.5, student=17.3, student_sd=1.5, seeds=3, margin=14.2)
+    runs = {
+        'a': dict(teacher_map=31.5, margin=margin),
+        'mixed': dict(teacher_map=43.0),
+        'c': dict(teacher_map=31.5)
+    }
+    assert teacher_line(runs, [
+        'a', 'c', 'not_measured'
+    ]) == ("Teacher 31.5, student alone 17.3 ± 1.5 over 3 seeds: the teacher's margin +14.2.\n\n")
+    # a mixed pair's run (same student, another teacher) is named with its teacher
+    assert teacher_line(
+        runs,
+        ['a', 'mixed', 'c']).startswith('Teacher 31.5 (43.0 for `mixed`), student alone 17.3')
+    assert teacher_line({'c': runs['c']}, ['c']) == ''  # no margin measured: no line
+    # a method folder's table of several pairs (PKD: RetinaNet and RTMDet students) has none
+    block = open('configs/pkd/README.md').read().split('<!-- table:mini-pkd -->')[1]
+    assert 'Teacher ' not in block.split('<!-- /table -->')[0]
+    block = open('configs/rtmdet_kd/README.md').read().split('<!-- table:mini-rtmdet_kd -->')[1]
+    assert block.lstrip().startswith('Teacher 53.1, student alone')
 
 
 def test_metafile_results_blocks_are_replaced_not_repeated():

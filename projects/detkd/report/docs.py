@@ -204,13 +204,20 @@ def provenance(runs: Dict[str, dict], names: List[str]) -> str:
 
 
 def teacher_line(runs, names) -> str:
-    recs = [runs[n] for n in names if n in runs and runs[n].get('margin')]
+    """The teacher's margin over the student alone, above a table of one student's runs; the
+    runs of another teacher (a mixed pair) are named with their teacher's mAP."""
+    present = [n for n in names if n in runs]
+    recs = [runs[n] for n in present if runs[n].get('margin')]
     if not recs:
         return ''
     m = recs[0]['margin']
+    others = '; '.join(f'{runs[n]["teacher_map"]:.1f} for `{n}`' for n in present
+                       if runs[n].get('teacher_map') is not None
+                       and round(runs[n]['teacher_map'], 1) != round(m['teacher'], 1))
+    others = f' ({others})' if others else ''
     sd = f' ± {m["student_sd"]:.1f}' if m.get('student_sd') is not None else ''
     seeds = f'{m["seeds"]} seed' + ('s' if m['seeds'] != 1 else '')
-    return (f'Teacher {m["teacher"]:.1f}, student alone {m["student"]:.1f}{sd} over '
+    return (f'Teacher {m["teacher"]:.1f}{others}, student alone {m["student"]:.1f}{sd} over '
             f'{seeds}: the teacher\'s margin {m["margin"]:+.1f}.\n\n')
 
 
@@ -286,7 +293,12 @@ def render(name: str,
     rel = '' if rel == './' else rel
     if name.startswith('mini-'):
         names = mini_runs_of(entries, folder=name[len('mini-'):])
-        return (teacher_line(runs, names) + mini_table(runs, names) + '\n\n' +
+        students = {
+            e['Metadata']['Student']['Config']
+            for e in entries if osp.splitext(osp.basename(e['Config']))[0] in names
+        }
+        line = teacher_line(runs, names) if len(students) == 1 else ''
+        return (line + mini_table(runs, names) + '\n\n' +
                 provenance(runs, names).replace('{rel}', rel))
     if name.startswith('choose-'):
         names = mini_runs_of(entries, student=PAIRS[name[len('choose-'):]])
