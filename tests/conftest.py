@@ -12,13 +12,13 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 os.chdir(ROOT)  # configs name data/ and configs/ relative to the repository root, as mmdet's do
 
 
-def _ephemeral_ports():
+def _ephemeral_low():
+    """The first port of the kernel's ephemeral range."""
     try:
         with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
-            low, high = map(int, f.read().split())
-    except (OSError, ValueError):
-        low, high = 32768, 60999  # Linux's default
-    return low, high
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
 
 
 def free_port():
@@ -28,7 +28,7 @@ def free_port():
     from that range can be handed to one of them between this call and torchrun's bind, and a
     stranger's connection to a gloo listener aborts the process that owns it (SIGABRT in
     gloo's TCP transport). Below the range no process gets a port it did not ask for."""
-    low, _ = _ephemeral_ports()
+    low = _ephemeral_low()
     rng = random.Random()
     for _ in range(200):
         port = rng.randrange(max(1024, low - 12000), low)
